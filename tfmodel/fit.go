@@ -1,0 +1,150 @@
+package tfmodel
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+
+	tf "github.com/galeone/tensorflow/tensorflow/go"
+)
+
+// Fit trains the model on images x (N×features float32 values in [0, 1])
+// and labels y (N class indices) as Keras's model.fit does: each epoch
+// visits every example once in batches, in a fresh order when
+// opts.Shuffle, and reports the running mean loss and accuracy. It returns
+// the per-epoch History.
+//
+// When ctx is cancelled, Fit stops between two steps and returns the
+// History of the epochs that completed with ctx's error; the weights are
+// those after the last step run.
+func (m *Sequential) Fit(ctx context.Context, x []float32, y []uint8, opts FitOptions) (*History, error) {
+	if err := m.ready(); err != nil {
+		return nil, err
+	}
+	if err := opts.validate(); err != nil {
+		return nil, fmt.Errorf("tfmodel: fit: %w", err)
+	}
+	n, err := m.checkData("fit", x, y, true)
+	if err != nil {
+		return nil, fmt.Errorf("tfmodel: %w", err)
+	}
+	hasVal := opts.ValidationImages != nil || opts.ValidationLabels != nil
+	if hasVal {
+		if _, err := m.checkData("fit: validation data", opts.ValidationImages, opts.ValidationLabels, true); err != nil {
+			return nil, fmt.Errorf("tfmodel: %w", err)
+		}
+	}
+	if err := m.upload(x, y); err != nil {
+		return nil, err
+	}
+	// The resident copy is only needed while fitting.
+	defer m.session.Run(nil, nil, []*tf.Operation{m.net.unload})
+
+	history := &History{}
+	steps := (n + opts.BatchSize - 1) / opts.BatchSize
+	for epoch := opts.InitialEpoch; epoch < opts.Epochs; epoch++ {
+		if err := ctx.Err(); err != nil {
+			return history, err
+		}
+		bar := newProgbar(opts.Progress, steps)
+		bar.epoch(epoch, opts.Epochs)
+		logs, err := m.trainEpoch(ctx, Order(opts.Seed, epoch, n, opts.Shuffle), opts.BatchSize, bar)
+		if err != nil {
+			return history, err
+		}
+		if hasVal {
+			logs.HasValidation = true
+			logs.ValLoss, logs.ValAccuracy, err = m.Evaluate(opts.ValidationImages, opts.ValidationLabels, EvaluateOptions{BatchSize: opts.BatchSize})
+			if err != nil {
+				return history, fmt.Errorf("tfmodel: fit: epoch %d: validation: %w", epoch+1, err)
+			}
+		}
+		bar.finish(logs)
+		history.add(epoch, logs)
+		for _, cb := range opts.Callbacks {
+			action, err := cb.EpochEnd(m, epoch, logs)
+			if err != nil {
+				return history, fmt.Errorf("tfmodel: fit: epoch %d: callback: %w", epoch+1, err)
+			}
+			if action == Stop {
+				return history, nil
+			}
+		}
+	}
+	return history, nil
+}
+
+// trainEpoch runs one epoch's steps in the given order. Each step is a
+// single session run: feed the batch's indices, fetch the running means.
+func (m *Sequential) trainEpoch(ctx context.Context, order []int32, batchSize int, bar *progbar) (EpochLogs, error) {
+	net := m.net
+	if _, err := m.session.Run(nil, nil, []*tf.Operation{net.trainReset}); err != nil {
+		return EpochLogs{}, fmt.Errorf("tfmodel: fit: reset metrics: %w", err)
+	}
+	var logs EpochLogs
+	fetches := []tf.Output{net.trainLoss, net.trainAcc}
+	for step, lo := 0, 0; lo < len(order); step, lo = step+1, lo+batchSize {
+		if err := ctx.Err(); err != nil {
+			return logs, err
+		}
+		hi := min(lo+batchSize, len(order))
+		batch, err := int32Tensor(order[lo:hi], int64(hi-lo))
+		if err != nil {
+			return logs, fmt.Errorf("tfmodel: fit: batch %d: %w", step+1, err)
+		}
+		out, err := m.session.Run(map[tf.Output]*tf.Tensor{net.batch: batch}, fetches, nil)
+		if err != nil {
+			return logs, fmt.Errorf("tfmodel: fit: step %d: %w", step+1, err)
+		}
+		logs.Loss, logs.Accuracy = scalar(out[0]), scalar(out[1])
+		bar.update(step+1, logs)
+	}
+	return logs, nil
+}
+
+// upload copies the training data into the session's data variables, once
+// per Fit, so that steps need not copy images.
+func (m *Sequential) upload(x []float32, y []uint8) error {
+	n := int64(len(y))
+	images, err := float32Tensor(x, n, int64(m.features()))
+	if err != nil {
+		return fmt.Errorf("tfmodel: fit: images: %w", err)
+	}
+	labels, err := int32Tensor(labels32(y), n)
+	if err != nil {
+		return fmt.Errorf("tfmodel: fit: labels: %w", err)
+	}
+	feeds := map[tf.Output]*tf.Tensor{m.net.loadImages: images, m.net.loadLabels: labels}
+	if _, err := m.session.Run(feeds, nil, []*tf.Operation{m.net.load}); err != nil {
+		return fmt.Errorf("tfmodel: fit: load data: %w", err)
+	}
+	return nil
+}
+
+// Order is the order in which Fit visits n examples in the given epoch:
+// a permutation drawn from (seed, epoch) when shuffling, 0..n-1 otherwise.
+// It depends on nothing else, so a run resumed at any epoch, or another
+// program, sees the same batches.
+func Order(seed uint64, epoch, n int, shuffle bool) []int32 {
+	order := make([]int32, n)
+	for i := range order {
+		order[i] = int32(i)
+	}
+	if shuffle {
+		r := rand.New(rand.NewPCG(seed, uint64(epoch)))
+		r.Shuffle(n, func(i, j int) { order[i], order[j] = order[j], order[i] })
+	}
+	return order
+}
+
+func (o FitOptions) validate() error {
+	switch {
+	case o.Epochs <= 0:
+		return fmt.Errorf("epochs %d must be positive", o.Epochs)
+	case o.BatchSize <= 0:
+		return fmt.Errorf("batch size %d must be positive (Keras's default is 32)", o.BatchSize)
+	case o.InitialEpoch < 0 || o.InitialEpoch >= o.Epochs:
+		return fmt.Errorf("initial epoch %d must be in [0, %d)", o.InitialEpoch, o.Epochs)
+	}
+	return nil
+}

@@ -1,0 +1,179 @@
+package tfmodel
+
+import (
+	"fmt"
+
+	tf "github.com/galeone/tensorflow/tensorflow/go"
+	"github.com/galeone/tensorflow/tensorflow/go/op"
+	tg "github.com/galeone/tfgo"
+
+	"github.com/gokeras/fashion/graph"
+)
+
+// network is a compiled model: its graph, built once, and the handles into
+// it that Fit, Evaluate, Predict and the savers feed and fetch.
+type network struct {
+	graph    *tf.Graph
+	features int // inputs per example after Flatten (784)
+	classes  int // units of the last layer (10)
+
+	dense   []*graph.Dense
+	weights []*graph.Variable // kernel, bias per Dense layer: Keras's order
+	adam    *graph.AdamState
+	init    *tf.Operation // initialises weights, optimizer state and metrics
+
+	// Inference and evaluation on fed batches.
+	images     tf.Output // float32 [-1, inputShape...]
+	labels     tf.Output // int32 [-1]
+	probs      tf.Output // float32 [-1, classes]
+	evalUpdate *tf.Operation
+	evalLoss   tf.Output // running means over the batches since evalReset
+	evalAcc    tf.Output
+	evalReset  *tf.Operation
+
+	// Training on data resident in the session (dataImages, dataLabels):
+	// a step feeds only the batch's indices.
+	dataImages, dataLabels *graph.Variable
+	loadImages, loadLabels tf.Output // placeholders for the one upload per Fit
+	load                   *tf.Operation
+	unload                 *tf.Operation // frees the resident data
+	batch                  tf.Output     // int32 [-1]: indices into the data
+	trainLoss, trainAcc    tf.Output     // running means, read after the step
+	trainReset             *tf.Operation
+
+	saver *graph.Saver // weights and optimizer state: a checkpoint
+}
+
+// build adds the whole model to a new graph: variables and their
+// initialisers, the inference path, the evaluation path and the training
+// step, and the checkpoint saver.
+func build(inputShape []int, specs []layerSpec, opts CompileOptions) (*network, error) {
+	root := tg.NewRoot()
+	n := &network{features: specs[0].out, classes: specs[len(specs)-1].out}
+	for i, l := range specs[1:] {
+		// One seed per layer: layers must not share their random draws.
+		d, err := graph.NewDense(root, l.name, l.in, l.out, l.activation, [2]int64{opts.Seed, int64(i)})
+		if err != nil {
+			return nil, err
+		}
+		n.dense = append(n.dense, d)
+		n.weights = append(n.weights, d.Variables()...)
+	}
+
+	// Inference and evaluation.
+	shape := []int64{-1}
+	for _, d := range inputShape {
+		shape = append(shape, int64(d))
+	}
+	n.images = op.Placeholder(root.SubScope("images"), tf.Float, op.PlaceholderShape(tf.MakeShape(shape...)))
+	n.labels = op.Placeholder(root.SubScope("labels"), tf.Int32, op.PlaceholderShape(tf.MakeShape(-1)))
+	probs, logits := n.forward(root.SubScope("predict"), n.images)
+	n.probs = op.Identity(root.SubScope("probabilities"), probs)
+	evalLoss, err := graph.NewMean(root, "eval_loss")
+	if err != nil {
+		return nil, err
+	}
+	evalAcc, err := graph.NewMean(root, "eval_accuracy")
+	if err != nil {
+		return nil, err
+	}
+	es := root.SubScope("evaluate")
+	batchLoss := graph.SparseCategoricalCrossentropy(es, logits, n.labels)
+	evalUpdates := updateMetrics(es, evalLoss, evalAcc, batchLoss.Value, probs, n.labels)
+	n.evalUpdate = op.NoOp(es.WithControlDependencies(evalUpdates...).SubScope("update"))
+	n.evalLoss, n.evalAcc = evalLoss.Read(es), evalAcc.Read(es)
+	n.evalReset = op.NoOp(es.WithControlDependencies(evalLoss.Reset, evalAcc.Reset).SubScope("reset"))
+
+	// Training.
+	if err := n.buildTraining(root, opts); err != nil {
+		return nil, err
+	}
+
+	var inits []*tf.Operation
+	for _, v := range append(append([]*graph.Variable(nil), n.weights...), n.adam.Variables()...) {
+		inits = append(inits, v.Init)
+	}
+	n.init = op.NoOp(root.WithControlDependencies(inits...).SubScope("init"))
+	n.saver, err = graph.NewSaver(root, "save", append(append([]*graph.Variable(nil), n.weights...), n.adam.Variables()...))
+	if err != nil {
+		return nil, err
+	}
+	g, err := root.Finalize()
+	if err != nil {
+		return nil, fmt.Errorf("build graph: %w", err)
+	}
+	n.graph = g
+	return n, nil
+}
+
+func (n *network) buildTraining(root *op.Scope, opts CompileOptions) error {
+	var err error
+	ds := root.SubScope("data")
+	n.loadImages = op.Placeholder(ds.SubScope("images"), tf.Float, op.PlaceholderShape(tf.MakeShape(-1, int64(n.features))))
+	n.loadLabels = op.Placeholder(ds.SubScope("labels"), tf.Int32, op.PlaceholderShape(tf.MakeShape(-1)))
+	if n.dataImages, err = graph.NewVariable(root, "data/train_images", tf.Float, []int64{-1, int64(n.features)}, n.loadImages); err != nil {
+		return err
+	}
+	if n.dataLabels, err = graph.NewVariable(root, "data/train_labels", tf.Int32, []int64{-1}, n.loadLabels); err != nil {
+		return err
+	}
+	n.load = op.NoOp(ds.WithControlDependencies(n.dataImages.Init, n.dataLabels.Init).SubScope("load"))
+	// Assigning empty tensors lets TensorFlow free the data between fits.
+	emptyImages := op.Const(ds.SubScope("empty_images"), make([][]float32, 0))
+	emptyImages = op.Reshape(ds.SubScope("empty_images_shape"), emptyImages, op.Const(ds.SubScope("empty_shape"), []int64{0, int64(n.features)}))
+	n.unload = op.NoOp(ds.WithControlDependencies(
+		op.AssignVariableOp(ds.SubScope("free_images"), n.dataImages.Handle, emptyImages),
+		op.AssignVariableOp(ds.SubScope("free_labels"), n.dataLabels.Handle, op.Const(ds.SubScope("empty_labels"), []int32{})),
+	).SubScope("unload"))
+
+	s := root.SubScope("train")
+	n.batch = op.Placeholder(s.SubScope("batch"), tf.Int32, op.PlaceholderShape(tf.MakeShape(-1)))
+	x := op.ResourceGather(s.SubScope("images"), n.dataImages.Handle, n.batch, tf.Float)
+	y := op.ResourceGather(s.SubScope("labels"), n.dataLabels.Handle, n.batch, tf.Int32)
+	probs, logits := n.forward(s, x)
+	loss := graph.SparseCategoricalCrossentropy(s, logits, y)
+	grads, err := graph.Gradients(s, logits, loss.LogitsGrads, n.weights)
+	if err != nil {
+		return err
+	}
+	apply, adam, err := opts.Optimizer.Minimize(root, n.weights, grads)
+	if err != nil {
+		return err
+	}
+	n.adam = adam
+	trainLoss, err := graph.NewMean(root, "loss")
+	if err != nil {
+		return err
+	}
+	trainAcc, err := graph.NewMean(root, "accuracy")
+	if err != nil {
+		return err
+	}
+	updates := updateMetrics(s.SubScope("metrics"), trainLoss, trainAcc, loss.Value, probs, y)
+	step := op.NoOp(s.WithControlDependencies(append(updates, apply)...).SubScope("step"))
+	n.trainLoss, n.trainAcc = trainLoss.Read(s, step), trainAcc.Read(s, step)
+	n.trainReset = op.NoOp(s.WithControlDependencies(trainLoss.Reset, trainAcc.Reset).SubScope("reset"))
+	return s.Err()
+}
+
+// forward adds the layers' computation on x; it returns the probabilities
+// and the last layer's logits.
+func (n *network) forward(s *op.Scope, x tf.Output) (probs, logits tf.Output) {
+	h := graph.Flatten(s, x, int64(n.features))
+	for _, d := range n.dense {
+		h, logits = d.Call(s, h)
+	}
+	return h, logits
+}
+
+// updateMetrics adds the updates of a batch's loss and accuracy to the
+// running means, weighting by the batch's size as Keras does.
+func updateMetrics(s *op.Scope, lossMean, accMean *graph.Mean, loss, probs, labels tf.Output) []*tf.Operation {
+	n := op.Cast(s.SubScope("n"), op.Size(s.SubScope("size"), labels), tf.Float)
+	matches := graph.Matches(s, probs, labels)
+	correct := op.Sum(s.SubScope("correct"), matches, op.Const(s.SubScope("axis"), []int32{0}))
+	return []*tf.Operation{
+		lossMean.Update(s.SubScope("loss"), op.Mul(s.SubScope("weighted"), loss, n), n),
+		accMean.Update(s.SubScope("accuracy"), correct, n),
+	}
+}

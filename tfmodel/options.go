@@ -1,0 +1,108 @@
+package tfmodel
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/gokeras/fashion/graph"
+)
+
+// The loss and metric names Compile accepts, Keras's strings.
+const (
+	SparseCategoricalCrossentropy = "sparse_categorical_crossentropy"
+	Accuracy                      = "accuracy"
+)
+
+// CompileOptions is model.compile's arguments.
+type CompileOptions struct {
+	Optimizer graph.Adam
+	Loss      string   // SparseCategoricalCrossentropy
+	Metrics   []string // nil or {Accuracy}
+	// Seed makes the initial weights reproducible: the same seed gives the
+	// same Glorot-uniform kernels.
+	Seed int64
+	// Threads bounds TensorFlow's thread pools; the zero value lets
+	// TensorFlow use every core.
+	Threads Threads
+}
+
+// Threads is TensorFlow's intra-op and inter-op parallelism (0: TensorFlow
+// chooses, one thread per core).
+type Threads struct {
+	IntraOp, InterOp int
+}
+
+// DefaultCompileOptions is the tutorial's compile: Adam with Keras's
+// defaults, sparse categorical cross-entropy, accuracy.
+func DefaultCompileOptions() CompileOptions {
+	return CompileOptions{
+		Optimizer: graph.DefaultAdam(),
+		Loss:      SparseCategoricalCrossentropy,
+		Metrics:   []string{Accuracy},
+	}
+}
+
+func (o CompileOptions) validate() error {
+	if o.Loss != SparseCategoricalCrossentropy {
+		return fmt.Errorf("compile: loss %q: only %q is supported", o.Loss, SparseCategoricalCrossentropy)
+	}
+	for _, m := range o.Metrics {
+		if m != Accuracy {
+			return fmt.Errorf("compile: metric %q: only %q is supported", m, Accuracy)
+		}
+	}
+	if o.Threads.IntraOp < 0 || o.Threads.InterOp < 0 {
+		return fmt.Errorf("compile: thread counts %+v must not be negative", o.Threads)
+	}
+	return o.Optimizer.Validate()
+}
+
+// FitOptions is model.fit's arguments. Start from DefaultFitOptions: a zero
+// Epochs or BatchSize is an error, not a silent default.
+type FitOptions struct {
+	Epochs    int
+	BatchSize int
+	// Shuffle reshuffles the training data before every epoch, from Seed
+	// and the epoch number, so a run is reproducible and can resume.
+	Shuffle bool
+	Seed    uint64
+	// InitialEpoch is the first epoch to run (0-based), as Keras's
+	// initial_epoch: a resumed run shuffles exactly as the original would.
+	InitialEpoch int
+	// Validation data, evaluated at the end of every epoch (optional).
+	ValidationImages []float32
+	ValidationLabels []uint8
+	// Progress receives Keras-style progress; nil prints nothing.
+	Progress io.Writer
+	// Callbacks run at the end of each epoch and may stop training.
+	Callbacks []Callback
+}
+
+// DefaultFitOptions is the tutorial's model.fit(epochs=10) with Keras's
+// defaults: batch size 32 and shuffling.
+func DefaultFitOptions() FitOptions {
+	return FitOptions{Epochs: 10, BatchSize: 32, Shuffle: true}
+}
+
+// EvaluateOptions is model.evaluate's arguments. A zero BatchSize means
+// Keras's 32.
+type EvaluateOptions struct {
+	BatchSize int
+	Progress  io.Writer
+}
+
+// PredictOptions is model.predict's arguments. A zero BatchSize means
+// Keras's 32.
+type PredictOptions struct {
+	BatchSize int
+}
+
+func batchSizeOrDefault(n int) (int, error) {
+	if n == 0 {
+		return 32, nil
+	}
+	if n < 0 {
+		return 0, fmt.Errorf("batch size %d must be positive", n)
+	}
+	return n, nil
+}

@@ -1,0 +1,47 @@
+package tfmodel
+
+import (
+	"bytes"
+	"fmt"
+	"unsafe"
+
+	tf "github.com/galeone/tensorflow/tensorflow/go"
+)
+
+// The Go bindings build tensors from nested slices by reflection, element
+// by element; models move whole data sets, so these helpers copy flat
+// slices' memory in one go instead.
+
+func float32Tensor(data []float32, shape ...int64) (*tf.Tensor, error) {
+	return tf.ReadTensor(tf.Float, shape, bytes.NewReader(bytesOf(data)))
+}
+
+func int32Tensor(data []int32, shape ...int64) (*tf.Tensor, error) {
+	return tf.ReadTensor(tf.Int32, shape, bytes.NewReader(bytesOf(data)))
+}
+
+// copyFloat32s copies a float32 tensor's contents into dst, which must have
+// exactly its number of elements.
+func copyFloat32s(dst []float32, t *tf.Tensor) error {
+	if t.DataType() != tf.Float {
+		return fmt.Errorf("tensor of %v, want float32", t.DataType())
+	}
+	buf := bytes.NewBuffer(bytesOf(dst)[:0])
+	if _, err := t.WriteContentsTo(buf); err != nil {
+		return err
+	}
+	if buf.Len() != len(dst)*4 {
+		return fmt.Errorf("tensor of %d bytes, want %d", buf.Len(), len(dst)*4)
+	}
+	return nil
+}
+
+func bytesOf[T float32 | int32](s []T) []byte {
+	if len(s) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(&s[0])), len(s)*int(unsafe.Sizeof(s[0])))
+}
+
+// scalar reads a float32 scalar tensor.
+func scalar(t *tf.Tensor) float64 { return float64(t.Value().(float32)) }
