@@ -12,9 +12,9 @@ import (
 
 // fashion is the real data set, loaded once for the package's tests.
 type fashion struct {
-	data                 *loader.Dataset
-	trainX, testX        []float32
-	trainY, testY        []uint8
+	data          *loader.Dataset
+	trainX, testX []float32
+	trainY, testY []uint8
 }
 
 var (

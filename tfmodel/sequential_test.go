@@ -105,7 +105,10 @@ func TestBadInputIsAnError(t *testing.T) {
 			return err
 		}
 	}
-	evaluate := func(x []float32, y []uint8) error { _, _, err := m.Evaluate(x, y, tfmodel.EvaluateOptions{}); return err }
+	evaluate := func(x []float32, y []uint8) error {
+		_, _, err := m.Evaluate(x, y, tfmodel.EvaluateOptions{})
+		return err
+	}
 	predict := func(x []float32, _ []uint8) error { _, err := m.Predict(x, tfmodel.PredictOptions{}); return err }
 	tests := []struct {
 		name string
