@@ -65,7 +65,11 @@ venv_marker="$venv/.tensorflow-cpu-$TF_VERSION"
 lib_ready() { [ -f "$marker" ] && [ "$(cat "$marker")" = "$TF_VERSION" ] && [ -f "$prefix/lib/libtensorflow_cc.so.2" ] && [ -f "$prefix/include/tensorflow/c/c_api.h" ]; }
 venv_ready() { [ -f "$venv_marker" ] && [ -x "$venv/bin/python" ]; }
 
-# --- data set -------------------------------------------------------------
+# --- Debian packages: the data set, and libhdf5 for package kerasfile -------
+# Fashion-MNIST from dataset-fashion-mnist unless a copy is already there;
+# libhdf5-dev and pkg-config because kerasfile writes Keras's HDF5 weights
+# through the reference HDF5 library (cgo).
+SYSTEM_PACKAGES=(libhdf5-dev pkg-config)
 data_found() {
   local d
   for d in "$HOME/.keras/datasets/fashion-mnist" /usr/share/datasets/fashion-mnist; do
@@ -73,22 +77,26 @@ data_found() {
   done
   return 1
 }
-install_data() {
-  [ "$with_data" = 1 ] || return 0
-  if data_found; then return 0; fi
+install_system_packages() {
+  local missing=() p
+  for p in "${SYSTEM_PACKAGES[@]}"; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+  done
+  if [ "$with_data" = 1 ] && ! data_found; then missing+=(dataset-fashion-mnist); fi
+  [ ${#missing[@]} -gt 0 ] || return 0
   if ! command -v apt-get >/dev/null; then
-    say "no Fashion-MNIST copy found and no apt-get here: the loader will download it into ~/.keras/datasets/fashion-mnist on first use"
+    say "not a Debian system: install ${missing[*]} (or equivalents) yourself; without Fashion-MNIST the loader downloads it into ~/.keras/datasets/fashion-mnist"
     return 0
   fi
   if [ "$(id -u)" != 0 ]; then
-    say "no Fashion-MNIST copy found; as root run: apt-get update && apt-get install -y dataset-fashion-mnist"
+    say "missing Debian packages; as root run: apt-get update && apt-get install -y ${missing[*]}"
     return 0
   fi
-  say "installing Debian's dataset-fashion-mnist"
-  # An old package list may not know the package: update once if needed.
-  apt-get install -y -qq dataset-fashion-mnist >/dev/null 2>&1 ||
-    { apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist >/dev/null; } ||
-    die "apt-get install dataset-fashion-mnist failed; install it by hand or put the four IDX files in ~/.keras/datasets/fashion-mnist"
+  say "installing Debian packages: ${missing[*]}"
+  # An old package list may not know a package: update once if needed.
+  apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 ||
+    { apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null; } ||
+    die "apt-get install ${missing[*]} failed"
 }
 
 finish() {
@@ -105,7 +113,7 @@ EOF
 }
 
 if lib_ready && venv_ready; then
-  install_data
+  install_system_packages
   finish
   say "libtensorflow $TF_VERSION already installed in $prefix and $venv is ready; nothing to do"
   exit 0
@@ -207,6 +215,6 @@ if ! lib_ready; then
   say "installed libtensorflow $TF_VERSION into $prefix/lib and its headers into $prefix/include"
 fi
 
-install_data
+install_system_packages
 finish
 say "done: libtensorflow $TF_VERSION in $prefix, Python TensorFlow in $venv"

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 
 	tf "github.com/galeone/tensorflow/tensorflow/go"
+
+	"github.com/gokeras/fashion/graph"
 )
 
 // SaveCheckpoint writes the weights and the optimizer's state as a
@@ -20,7 +22,7 @@ func (m *Sequential) SaveCheckpoint(prefix string) error {
 	if err := os.MkdirAll(filepath.Dir(prefix), 0o755); err != nil {
 		return fmt.Errorf("tfmodel: save checkpoint %s: %w", prefix, err)
 	}
-	return m.runSaver(prefix, m.net.saver.Save)
+	return m.runSaver(prefix, m.net.saver, m.net.saver.Save)
 }
 
 // RestoreCheckpoint loads weights and optimizer state written by
@@ -32,15 +34,16 @@ func (m *Sequential) RestoreCheckpoint(prefix string) error {
 	if _, err := os.Stat(prefix + ".index"); err != nil {
 		return fmt.Errorf("tfmodel: restore checkpoint %s: %w", prefix, err)
 	}
-	return m.runSaver(prefix, m.net.saver.Restore)
+	return m.runSaver(prefix, m.net.saver, m.net.saver.Restore)
 }
 
-func (m *Sequential) runSaver(prefix string, target *tf.Operation) error {
+// runSaver runs a saver's Save or Restore operation with its prefix fed.
+func (m *Sequential) runSaver(prefix string, saver *graph.Saver, target *tf.Operation) error {
 	p, err := tf.NewTensor(prefix)
 	if err != nil {
 		return fmt.Errorf("tfmodel: checkpoint %s: %w", prefix, err)
 	}
-	if _, err := m.session.Run(map[tf.Output]*tf.Tensor{m.net.saver.Prefix: p}, nil, []*tf.Operation{target}); err != nil {
+	if _, err := m.session.Run(map[tf.Output]*tf.Tensor{saver.Prefix: p}, nil, []*tf.Operation{target}); err != nil {
 		return fmt.Errorf("tfmodel: checkpoint %s: %w", prefix, err)
 	}
 	return nil

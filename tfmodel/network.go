@@ -41,7 +41,8 @@ type network struct {
 	trainLoss, trainAcc    tf.Output     // running means, read after the step
 	trainReset             *tf.Operation
 
-	saver *graph.Saver // weights and optimizer state: a checkpoint
+	saver        *graph.Saver // weights and optimizer state: a training checkpoint
+	weightsSaver *graph.Saver // weights only: a SavedModel's variables
 }
 
 // build adds the whole model to a new graph: variables and their
@@ -96,6 +97,9 @@ func build(inputShape []int, specs []layerSpec, opts CompileOptions) (*network, 
 	n.init = op.NoOp(root.WithControlDependencies(inits...).SubScope("init"))
 	n.saver, err = graph.NewSaver(root, "save", append(append([]*graph.Variable(nil), n.weights...), n.adam.Variables()...))
 	if err != nil {
+		return nil, err
+	}
+	if n.weightsSaver, err = graph.NewSaver(root, "save_weights", n.weights); err != nil {
 		return nil, err
 	}
 	g, err := root.Finalize()

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// config is the command line, validated.
+type config struct {
+	dataDir   string
+	epochs    int
+	batchSize int
+	lr        float64
+	seed      int64
+	outDir    string
+	plotsDir  string
+	quiet     bool
+}
+
+var errHelp = errors.New("help requested")
+
+func parseFlags(args []string, stderr io.Writer) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("train", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.dataDir, "data", "", "directory holding the four Fashion-MNIST IDX files (.gz or not); empty: search the Keras cache, Debian's /usr/share/datasets/fashion-mnist, then download")
+	fs.IntVar(&c.epochs, "epochs", 10, "number of epochs to train (the tutorial's 10)")
+	fs.IntVar(&c.batchSize, "batch-size", 32, "examples per training step (Keras's default 32)")
+	fs.Float64Var(&c.lr, "lr", 0.001, "Adam's learning rate (Keras's default 0.001)")
+	fs.Int64Var(&c.seed, "seed", 1, "seed of the initial weights and of the shuffling; the same seed gives the same run")
+	fs.StringVar(&c.outDir, "out", "out/model", "directory to save the trained model in, as a SavedModel")
+	fs.StringVar(&c.plotsDir, "plots", "out/plots", "directory for the tutorial's figures as PNG files; empty: no plots")
+	fs.BoolVar(&c.quiet, "quiet", false, "print only the summary lines: no model table, no progress bars")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: train [flags]\n\nTrains the Keras tutorial's Fashion-MNIST classifier on TensorFlow's kernels.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return c, errHelp
+		}
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q: train takes only flags (see -h)", fs.Arg(0))
+	}
+	switch {
+	case c.epochs <= 0:
+		return c, fmt.Errorf("-epochs %d: must be at least 1", c.epochs)
+	case c.batchSize <= 0:
+		return c, fmt.Errorf("-batch-size %d: must be at least 1", c.batchSize)
+	case !(c.lr > 0) || c.lr > 1:
+		return c, fmt.Errorf("-lr %g: must be in (0, 1]", c.lr)
+	case c.outDir == "":
+		return c, fmt.Errorf("-out: needs a directory")
+	}
+	if err := checkWritable(c.outDir); err != nil {
+		return c, fmt.Errorf("-out %s: %w", c.outDir, err)
+	}
+	if c.plotsDir != "" {
+		if err := checkWritable(c.plotsDir); err != nil {
+			return c, fmt.Errorf("-plots %s: %w", c.plotsDir, err)
+		}
+	}
+	return c, nil
+}
+
+// checkWritable makes sure a directory can be created or written where dir
+// says, so that a bad -out fails before a long training rather than after.
+// It leaves nothing behind but the directories it had to create.
+func checkWritable(dir string) error {
+	parent := filepath.Dir(filepath.Clean(dir))
+	if info, err := os.Stat(dir); err == nil {
+		if !info.IsDir() {
+			return fmt.Errorf("exists and is not a directory")
+		}
+		parent = dir
+	}
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return fmt.Errorf("cannot create: %w", err)
+	}
+	f, err := os.CreateTemp(parent, ".train-check-*")
+	if err != nil {
+		return fmt.Errorf("cannot write: %w", err)
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
+}

@@ -1,0 +1,41 @@
+// Command train runs the Keras tutorial "Basic classification: classify
+// images of clothing" end to end on TensorFlow's kernels from Go: it loads
+// Fashion-MNIST, builds and trains Flatten -> Dense(128, relu) ->
+// Dense(10, softmax), evaluates it, makes the tutorial's predictions and
+// plots, and saves the model as a SavedModel.
+//
+//	go run ./cmd/train [-epochs 10] [-out out/model] [-plots out/plots] ...
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run is the whole command; it returns the exit status: 0 on success, 2 for
+// a bad command line (before any work starts), 1 for a failure on the way.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	cfg, err := parseFlags(args, stderr)
+	if err != nil {
+		if err != errHelp {
+			fmt.Fprintf(stderr, "train: %v\n", err)
+			return 2
+		}
+		return 0
+	}
+	if err := train(ctx, cfg, stdout); err != nil {
+		fmt.Fprintf(stderr, "train: %v\n", err)
+		return 1
+	}
+	return 0
+}

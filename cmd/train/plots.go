@@ -1,0 +1,74 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/gokeras/fashion/loader"
+	"github.com/gokeras/fashion/plot"
+	"github.com/gokeras/fashion/tfmodel"
+)
+
+// drawPlots draws the tutorial's six figures and the two this project adds,
+// in the tutorial's order, and returns the files written.
+func drawPlots(dir string, data *loader.Dataset, predictions, single []float32, history *tfmodel.History) ([]string, error) {
+	names := loader.ClassNames()
+	classNames := names[:]
+	classes := loader.NumClasses
+	images := func(s loader.Split, n int) [][]uint8 {
+		out := make([][]uint8, n)
+		for i := range out {
+			out[i] = s.Image(i)
+		}
+		return out
+	}
+	probs := func(i int) []float32 { return predictions[i*classes : (i+1)*classes] }
+	predicted := make([]uint8, data.Test.Len())
+	for i := range predicted {
+		predicted[i] = uint8(argmax(probs(i)))
+	}
+	rows := make([][]float32, 15)
+	for i := range rows {
+		rows[i] = probs(i)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("plots: %w", err)
+	}
+	var written []string
+	steps := []struct {
+		name string
+		draw func(path string) error
+	}{
+		{"1_train_image_0.png", func(p string) error { return plot.Image(p, data.Train.Image(0)) }},
+		{"2_train_images_5x5.png", func(p string) error {
+			return plot.Grid(p, images(data.Train, 25), data.Train.Labels[:25], classNames)
+		}},
+		{"3_prediction_test_0.png", func(p string) error {
+			return plot.Prediction(p, data.Test.Image(0), probs(0), int(data.Test.Labels[0]), classNames)
+		}},
+		{"4_prediction_test_12.png", func(p string) error {
+			return plot.Prediction(p, data.Test.Image(12), probs(12), int(data.Test.Labels[12]), classNames)
+		}},
+		{"5_predictions_first_15.png", func(p string) error {
+			return plot.Predictions(p, images(data.Test, 15), rows, data.Test.Labels[:15], classNames, 5, 3)
+		}},
+		{"6_single_image_probabilities.png", func(p string) error {
+			return plot.Probabilities(p, single, int(data.Test.Labels[1]), classNames)
+		}},
+		{"7_training_curves.png", func(p string) error {
+			return plot.History(p, plot.Curves{Loss: history.Loss, Accuracy: history.Accuracy, ValLoss: history.ValLoss, ValAccuracy: history.ValAccuracy})
+		}},
+		{"8_confusion_matrix.png", func(p string) error {
+			return plot.Confusion(p, data.Test.Labels, predicted, classNames)
+		}},
+	}
+	for _, s := range steps {
+		path := filepath.Join(dir, s.name)
+		if err := s.draw(path); err != nil {
+			return written, fmt.Errorf("plot %s: %w", path, err)
+		}
+		written = append(written, path)
+	}
+	return written, nil
+}
