@@ -21,7 +21,7 @@ const (
 	// model's preprocessing. Its "probabilities" equal ServingDefault's bit
 	// for bit: float32(p)/255 in float32 equals the tutorial's
 	// float32(p/255.0) for every byte p.
-	ServingPixels = "serving_pixels"
+	ServingPixels = "serving_uint8"
 )
 
 // Save writes the model as a SavedModel directory at dir: an inference graph
@@ -77,7 +77,11 @@ func (m *Sequential) Save(dir string) error {
 	probs := op.Identity(s.SubScope("probabilities"), forward(s.SubScope("predict"), images))
 	pixels := op.Placeholder(s.SubScope("pixels"), tf.Uint8, op.PlaceholderShape(tf.MakeShape(shape...)))
 	ps := s.SubScope("scale")
-	scaled := op.RealDiv(ps.SubScope("div"), op.Cast(ps.SubScope("cast"), pixels, tf.Float), op.Const(ps.SubScope("255"), float32(255)))
+	// A placeholder, not a constant: TensorFlow's optimizer turns division
+	// by a constant into multiplication by its reciprocal, which is 1 ulp
+	// off for half the byte values.
+	divisor := op.PlaceholderWithDefault(ps.SubScope("255"), op.Const(ps.SubScope("const"), float32(255)), tf.ScalarShape())
+	scaled := op.RealDiv(ps.SubScope("div"), op.Cast(ps.SubScope("cast"), pixels, tf.Float), divisor)
 	pixelProbs := op.Identity(s.SubScope("pixel_probabilities"), forward(s.SubScope("predict_pixels"), scaled))
 	if err := s.Err(); err != nil {
 		return fmt.Errorf("tfmodel: save %s: build export graph: %w", dir, err)

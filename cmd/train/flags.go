@@ -26,7 +26,6 @@ var errHelp = errors.New("help requested")
 func parseFlags(args []string, stderr io.Writer) (config, error) {
 	var c config
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	fs.StringVar(&c.dataDir, "data", "", "directory holding the four Fashion-MNIST IDX files (.gz or not); empty: search the Keras cache, Debian's /usr/share/datasets/fashion-mnist, then download")
 	fs.IntVar(&c.epochs, "epochs", 10, "number of epochs to train (the tutorial's 10)")
 	fs.IntVar(&c.batchSize, "batch-size", 32, "examples per training step (Keras's default 32)")
@@ -35,12 +34,14 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.outDir, "out", "out/model", "directory to save the trained model in, as a SavedModel")
 	fs.StringVar(&c.plotsDir, "plots", "out/plots", "directory for the tutorial's figures as PNG files; empty: no plots")
 	fs.BoolVar(&c.quiet, "quiet", false, "print only the summary lines: no model table, no progress bars")
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: train [flags]\n\nTrains the Keras tutorial's Fashion-MNIST classifier on TensorFlow's kernels.\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
+	// Errors are reported by run in one line; the usage is printed for -h only.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(stderr, "usage: train [flags]\n\nTrains the Keras tutorial's Fashion-MNIST classifier on TensorFlow's kernels\nand saves it as a SavedModel.\n\nFlags:\n")
+			fs.SetOutput(stderr)
+			fs.PrintDefaults()
 			return c, errHelp
 		}
 		return c, err

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"bytes"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// buildTrain builds the command once per test binary run, as a user would
+// run it.
+func buildTrain(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "train")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	require.NoError(t, err, "go build: %s", out)
+	return bin
+}
+
+func runCommand(t *testing.T, bin string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var o, e bytes.Buffer
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	if exit, ok := err.(*exec.ExitError); ok {
+		return o.String(), e.String(), exit.ExitCode()
+	}
+	require.NoError(t, err)
+	return o.String(), e.String(), 0
+}
+
+func TestTrainEndToEnd(t *testing.T) {
+	bin := buildTrain(t)
+	dir := t.TempDir()
+	out, plots := filepath.Join(dir, "model"), filepath.Join(dir, "plots")
+	stdout, stderr, code := runCommand(t, bin, "-epochs", "1", "-out", out, "-plots", plots, "-seed", "3")
+	require.Equal(t, 0, code, "stderr: %s", stderr)
+	for _, want := range []string{
+		"TensorFlow version: 2.21.0",
+		"train_images.shape: (60000, 28, 28)",
+		"len(train_labels): 60000",
+		"train_labels: [9 0 0 ... 3 0 5]",
+		"test_images.shape: (10000, 28, 28)",
+		"len(test_labels): 10000",
+		"Total params: 101,770 (397.54 KB)",
+		"Epoch 1/1",
+		"1875/1875 ━━━━━━━━━━━━━━━━━━━━",
+		"313/313 ━━━━━━━━━━━━━━━━━━━━",
+		"test_labels[0]: 9 (Ankle boot)",
+		"img.shape: (28, 28)",
+		"np.expand_dims(img, 0).shape: (1, 28, 28)",
+		"Saved the model to " + out,
+		"Wrote 8 plots to " + plots,
+	} {
+		assert.Contains(t, stdout, want)
+	}
+	assert.NotContains(t, stdout, "\r", "not a terminal: plain lines only")
+	assert.NotContains(t, stdout, "\x1b[", "not a terminal: no colours")
+
+	m := regexp.MustCompile(`\nTest accuracy: (0\.\d{4})\n`).FindStringSubmatch(stdout)
+	require.NotNil(t, m, "no test accuracy line in:\n%s", stdout)
+	acc, err := strconv.ParseFloat(m[1], 64)
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, acc, 0.82)
+
+	assert.FileExists(t, filepath.Join(out, "saved_model.pb"))
+	assert.FileExists(t, filepath.Join(out, "variables", "variables.index"))
+	entries, err := os.ReadDir(plots)
+	require.NoError(t, err)
+	require.Len(t, entries, 8)
+	for _, e := range entries {
+		f, err := os.Open(filepath.Join(plots, e.Name()))
+		require.NoError(t, err)
+		cfg, err := png.DecodeConfig(f)
+		f.Close()
+		require.NoError(t, err, e.Name())
+		assert.Greater(t, cfg.Width, 300, e.Name())
+	}
+
+	// -quiet: the summary lines only.
+	stdout, stderr, code = runCommand(t, bin, "-epochs", "1", "-quiet", "-out", out, "-plots", "")
+	require.Equal(t, 0, code, "stderr: %s", stderr)
+	assert.NotContains(t, stdout, "Epoch 1/1")
+	assert.NotContains(t, stdout, "Param #")
+	assert.Contains(t, stdout, "Test accuracy: ")
+	assert.NotContains(t, stdout, "plots")
+	assert.Less(t, strings.Count(stdout, "\n"), 10)
+}
+
+func TestTrainRejectsBadFlags(t *testing.T) {
+	bin := buildTrain(t)
+	file := filepath.Join(t.TempDir(), "a-file")
+	require.NoError(t, os.WriteFile(file, []byte("x"), 0o644))
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"zero epochs", []string{"-epochs", "0"}, "-epochs 0: must be at least 1"},
+		{"negative batch size", []string{"-batch-size", "-4"}, "-batch-size -4: must be at least 1"},
+		{"zero learning rate", []string{"-lr", "0"}, "-lr 0: must be in (0, 1]"},
+		{"unwritable out", []string{"-out", filepath.Join(file, "model")}, "-out " + filepath.Join(file, "model")},
+		{"out is a file", []string{"-out", file}, "exists and is not a directory"},
+		{"unwritable plots", []string{"-plots", filepath.Join(file, "plots")}, "-plots "},
+		{"not a number", []string{"-epochs", "ten"}, "invalid value \"ten\""},
+		{"unknown flag", []string{"-speed", "fast"}, "flag provided but not defined: -speed"},
+		{"argument", []string{"extra"}, "unexpected argument \"extra\""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stdout, stderr, code := runCommand(t, bin, tt.args...)
+			assert.Equal(t, 2, code)
+			assert.Empty(t, stdout, "no work starts")
+			assert.Contains(t, stderr, tt.want)
+			assert.Equal(t, 1, strings.Count(stderr, "\n"), "one line: %q", stderr)
+		})
+	}
+	stdout, stderr, code := runCommand(t, bin, "-h")
+	assert.Equal(t, 0, code)
+	assert.Empty(t, stdout)
+	for _, flag := range []string{"-data", "-epochs", "-batch-size", "-lr", "-seed", "-out", "-plots", "-quiet"} {
+		assert.Contains(t, stderr, flag)
+	}
+}

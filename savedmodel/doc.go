@@ -1,0 +1,52 @@
+// Package savedmodel writes TensorFlow SavedModels from Go and loads them (and
+// SavedModels exported by Python Keras) back for prediction.
+//
+// TensorFlow's C API can load a SavedModel but not write one, so this package
+// writes what Python's tf.compat.v1 SavedModelBuilder would: a saved_model.pb
+// with one MetaGraph holding the inference graph, a SaverDef whose restore op
+// loads the weights, the "variables" and "trainable_variables" collections of
+// resource VariableDefs that Python needs to expose the weights, and the
+// caller's SignatureDefs; plus a variables/ checkpoint written by TensorFlow's
+// own SaveV2 kernel. TensorFlow's loaders read that: the C++ loader behind
+// the C API (so tfgo) and TensorFlow Serving, tf.saved_model.load,
+// keras.layers.TFSMLayer, saved_model_cli and the TFLite converter.
+//
+// The package knows nothing of the model. Package tfmodel builds, for export
+// only, a graph with the model's variables (see NewVariable) and inference
+// ops, and hands it to Write together with the variables and signatures;
+// Write adds the save/restore subgraph and per-variable initializer and
+// snapshot ops, and asks the caller to write the checkpoint from its training
+// session, where the trained values live, through a Saver built there once
+// with NewSaver:
+//
+//	saver, err := savedmodel.NewSaver(trainScope, trainVars)   // at graph build time
+//	...
+//	err = savedmodel.Write(dir, savedmodel.Export{
+//		Graph:      exportGraph,
+//		Variables:  exportVars,
+//		Signatures: []savedmodel.Signature{{Key: savedmodel.DefaultSignature, Inputs: ..., Outputs: ...}},
+//		WriteVariables: func(prefix string) error { return saver.Save(trainSession, prefix) },
+//	})
+//
+// Any saver that runs SaveV2 with the variables' names as keys will do for
+// WriteVariables; Saver is one.
+//
+// A signature that preprocesses its input, such as one taking raw uint8
+// pixels and dividing them by 255, should divide by a PlaceholderWithDefault
+// rather than a Const if it must agree bit for bit with the same division
+// done outside the graph: grappler's constant folding, which runs in every
+// session, rewrites x/const into x*(1/const), which is off by one ulp for
+// about half the pixel values.
+//
+// Write is atomic: the model is assembled in a temporary directory beside the
+// target and renamed into place only when complete, so an existing model is
+// replaced only by a complete new one and a failure leaves no partial
+// directory behind.
+//
+// Load (used by cmd to serve predictions) opens a SavedModel of the
+// Fashion-MNIST classifier, ours or one from Keras 3's model.export, checks
+// its serving_default signature takes N×28×28 (or N×784) float32 images and
+// gives N×10 probabilities, and predicts with it. It reports unusable
+// directories (missing, corrupt, truncated, other shapes) as errors naming
+// the directory, before the C library sees them where it can.
+package savedmodel
