@@ -41,8 +41,9 @@ type network struct {
 	trainLoss, trainAcc    tf.Output     // running means, read after the step
 	trainReset             *tf.Operation
 
-	saver        *graph.Saver // weights and optimizer state: a training checkpoint
-	weightsSaver *graph.Saver // weights only: a SavedModel's variables
+	saver        *graph.Saver    // weights and optimizer state: a training checkpoint
+	weightsSaver *graph.Saver    // weights only: a SavedModel's variables
+	assigner     *graph.Assigner // weights and optimizer state from Go values
 }
 
 // build adds the whole model to a new graph: variables and their
@@ -91,15 +92,18 @@ func build(inputShape []int, specs []layerSpec, opts CompileOptions) (*network, 
 	}
 
 	var inits []*tf.Operation
-	for _, v := range append(append([]*graph.Variable(nil), n.weights...), n.adam.Variables()...) {
+	for _, v := range n.state() {
 		inits = append(inits, v.Init)
 	}
 	n.init = op.NoOp(root.WithControlDependencies(inits...).SubScope("init"))
-	n.saver, err = graph.NewSaver(root, "save", append(append([]*graph.Variable(nil), n.weights...), n.adam.Variables()...))
+	n.saver, err = graph.NewSaver(root, "save", n.state())
 	if err != nil {
 		return nil, err
 	}
 	if n.weightsSaver, err = graph.NewSaver(root, "save_weights", n.weights); err != nil {
+		return nil, err
+	}
+	if n.assigner, err = graph.NewAssigner(root, "assign", n.state()); err != nil {
 		return nil, err
 	}
 	g, err := root.Finalize()
@@ -180,4 +184,10 @@ func updateMetrics(s *op.Scope, lossMean, accMean *graph.Mean, loss, probs, labe
 		lossMean.Update(s.SubScope("loss"), op.Mul(s.SubScope("weighted"), loss, n), n),
 		accMean.Update(s.SubScope("accuracy"), correct, n),
 	}
+}
+
+// state lists every variable that training changes: the weights, then the
+// optimizer's state. A checkpoint holds exactly these.
+func (n *network) state() []*graph.Variable {
+	return append(append([]*graph.Variable(nil), n.weights...), n.adam.Variables()...)
 }

@@ -18,6 +18,7 @@ type config struct {
 	seed      int64
 	outDir    string
 	plotsDir  string
+	kerasFile string
 	quiet     bool
 }
 
@@ -33,6 +34,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.Int64Var(&c.seed, "seed", 1, "seed of the initial weights and of the shuffling; the same seed gives the same run")
 	fs.StringVar(&c.outDir, "out", "out/model", "directory to save the trained model in, as a SavedModel")
 	fs.StringVar(&c.plotsDir, "plots", "out/plots", "directory for the tutorial's figures as PNG files; empty: no plots")
+	fs.StringVar(&c.kerasFile, "keras", "", "also save the model as a Keras 3 .keras file here (keras.models.load_model reads it); empty: none")
 	fs.BoolVar(&c.quiet, "quiet", false, "print only the summary lines: no model table, no progress bars")
 	// Errors are reported by run in one line; the usage is printed for -h only.
 	fs.SetOutput(io.Discard)
@@ -65,6 +67,11 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if c.plotsDir != "" {
 		if err := checkWritable(c.plotsDir); err != nil {
 			return c, fmt.Errorf("-plots %s: %w", c.plotsDir, err)
+		}
+	}
+	if c.kerasFile != "" {
+		if err := checkWritable(filepath.Dir(c.kerasFile)); err != nil {
+			return c, fmt.Errorf("-keras %s: %w", c.kerasFile, err)
 		}
 	}
 	return c, nil

@@ -42,7 +42,8 @@ func TestTrainEndToEnd(t *testing.T) {
 	bin := buildTrain(t)
 	dir := t.TempDir()
 	out, plots := filepath.Join(dir, "model"), filepath.Join(dir, "plots")
-	stdout, stderr, code := runCommand(t, bin, "-epochs", "1", "-out", out, "-plots", plots, "-seed", "3")
+	kerasFile := filepath.Join(dir, "model.keras")
+	stdout, stderr, code := runCommand(t, bin, "-epochs", "1", "-out", out, "-plots", plots, "-seed", "3", "-keras", kerasFile)
 	require.Equal(t, 0, code, "stderr: %s", stderr)
 	for _, want := range []string{
 		"TensorFlow version: 2.21.0",
@@ -59,6 +60,7 @@ func TestTrainEndToEnd(t *testing.T) {
 		"img.shape: (28, 28)",
 		"np.expand_dims(img, 0).shape: (1, 28, 28)",
 		"Saved the model to " + out,
+		"Saved the model to " + kerasFile + " (Keras 3",
 		"Wrote 8 plots to " + plots,
 	} {
 		assert.Contains(t, stdout, want)
@@ -74,6 +76,7 @@ func TestTrainEndToEnd(t *testing.T) {
 
 	assert.FileExists(t, filepath.Join(out, "saved_model.pb"))
 	assert.FileExists(t, filepath.Join(out, "variables", "variables.index"))
+	assert.FileExists(t, kerasFile)
 	entries, err := os.ReadDir(plots)
 	require.NoError(t, err)
 	require.Len(t, entries, 8)
@@ -110,6 +113,7 @@ func TestTrainRejectsBadFlags(t *testing.T) {
 		{"zero learning rate", []string{"-lr", "0"}, "-lr 0: must be in (0, 1]"},
 		{"unwritable out", []string{"-out", filepath.Join(file, "model")}, "-out " + filepath.Join(file, "model")},
 		{"out is a file", []string{"-out", file}, "exists and is not a directory"},
+		{"unwritable keras", []string{"-keras", filepath.Join(file, "m.keras")}, "-keras "},
 		{"unwritable plots", []string{"-plots", filepath.Join(file, "plots")}, "-plots "},
 		{"not a number", []string{"-epochs", "ten"}, "invalid value \"ten\""},
 		{"unknown flag", []string{"-speed", "fast"}, "flag provided but not defined: -speed"},
@@ -127,7 +131,7 @@ func TestTrainRejectsBadFlags(t *testing.T) {
 	stdout, stderr, code := runCommand(t, bin, "-h")
 	assert.Equal(t, 0, code)
 	assert.Empty(t, stdout)
-	for _, flag := range []string{"-data", "-epochs", "-batch-size", "-lr", "-seed", "-out", "-plots", "-quiet"} {
+	for _, flag := range []string{"-data", "-epochs", "-batch-size", "-lr", "-seed", "-out", "-plots", "-keras", "-quiet"} {
 		assert.Contains(t, stderr, flag)
 	}
 }

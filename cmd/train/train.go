@@ -108,6 +108,13 @@ func train(ctx context.Context, cfg config, stdout io.Writer) error {
 	}
 	say("Saved the model to %s (SavedModel: serving_default takes images float32 [-1, 28, 28] in [0, 1])", cfg.outDir)
 
+	if cfg.kerasFile != "" {
+		if err := model.SaveKeras(cfg.kerasFile); err != nil {
+			return err
+		}
+		say("Saved the model to %s (Keras 3: keras.models.load_model reads it)", cfg.kerasFile)
+	}
+
 	if cfg.plotsDir != "" {
 		files, err := drawPlots(cfg.plotsDir, data, predictions, single, history)
 		if err != nil {
