@@ -3,8 +3,24 @@ package tfmodel
 // Callback is told about each finished epoch, as Keras's
 // Callback.on_epoch_end. Returning Stop ends training after this epoch;
 // an error ends it and Fit returns the error.
+//
+// A Callback may also implement TrainBeginner and TrainEnder.
 type Callback interface {
 	EpochEnd(model *Sequential, epoch int, logs EpochLogs) (Action, error)
+}
+
+// TrainBeginner is a Callback told when Fit starts, before the first step.
+// It may move the start: BackupAndRestore resumes an interrupted run.
+type TrainBeginner interface {
+	TrainBegin(model *Sequential, start *Position) error
+}
+
+// TrainEnder is a Callback told when Fit ends, however it ends: err is nil
+// when training finished or a callback stopped it, and the reason
+// otherwise (ctx's error when it was interrupted). model.Position() is
+// where it stopped.
+type TrainEnder interface {
+	TrainEnd(model *Sequential, err error) error
 }
 
 // Action is what a callback asks of Fit.

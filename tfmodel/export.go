@@ -93,7 +93,7 @@ func (m *Sequential) Save(dir string) error {
 			{Key: ServingDefault, Inputs: map[string]tf.Output{"images": images}, Outputs: map[string]tf.Output{"probabilities": probs}},
 			{Key: ServingPixels, Inputs: map[string]tf.Output{"pixels": pixels}, Outputs: map[string]tf.Output{"probabilities": pixelProbs}},
 		},
-		WriteVariables: func(prefix string) error { return m.runSaver(prefix, m.net.weightsSaver, m.net.weightsSaver.Save) },
+		WriteVariables: func(prefix string) error { return m.runSaver(prefix, m.net.weightsSaver) },
 	})
 	if err != nil {
 		return fmt.Errorf("tfmodel: %w", err)

@@ -2,6 +2,7 @@ package tfmodel
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 
@@ -12,49 +13,86 @@ import (
 // and labels y (N class indices) as Keras's model.fit does: each epoch
 // visits every example once in batches, in a fresh order when
 // opts.Shuffle, and reports the running mean loss and accuracy. It returns
-// the per-epoch History.
+// the per-epoch History of the epochs it ran.
 //
-// When ctx is cancelled, Fit stops between two steps and returns the
-// History of the epochs that completed with ctx's error; the weights are
-// those after the last step run.
-func (m *Sequential) Fit(ctx context.Context, x []float32, y []uint8, opts FitOptions) (*History, error) {
+// When ctx is cancelled, Fit finishes the step in progress and returns the
+// History so far with ctx's error; Position tells where it stopped, and
+// TrainEnder callbacks (BackupAndRestore) can save that state.
+func (m *Sequential) Fit(ctx context.Context, x []float32, y []uint8, opts FitOptions) (history *History, err error) {
 	if err := m.ready(); err != nil {
 		return nil, err
 	}
 	if err := opts.validate(); err != nil {
 		return nil, fmt.Errorf("tfmodel: fit: %w", err)
 	}
-	n, err := m.checkData("fit", x, y, true)
-	if err != nil {
+	if _, err := m.checkData("fit", x, y, true); err != nil {
 		return nil, fmt.Errorf("tfmodel: %w", err)
 	}
-	hasVal := opts.ValidationImages != nil || opts.ValidationLabels != nil
+	valX, valY := opts.ValidationImages, opts.ValidationLabels
+	if opts.ValidationSplit > 0 {
+		if valX != nil || valY != nil {
+			return nil, errors.New("tfmodel: fit: give validation data or a validation split, not both")
+		}
+		x, y, valX, valY = m.split(x, y, opts.ValidationSplit)
+		if len(y) == 0 || len(valY) == 0 {
+			return nil, fmt.Errorf("tfmodel: fit: validation split %g of %d examples leaves an empty part", opts.ValidationSplit, len(y)+len(valY))
+		}
+	}
+	hasVal := valX != nil || valY != nil
 	if hasVal {
-		if _, err := m.checkData("fit: validation data", opts.ValidationImages, opts.ValidationLabels, true); err != nil {
+		if _, err := m.checkData("fit: validation data", valX, valY, true); err != nil {
 			return nil, fmt.Errorf("tfmodel: %w", err)
 		}
 	}
+
+	start := Position{Epoch: opts.InitialEpoch, Seed: opts.Seed}
+	for _, cb := range opts.Callbacks {
+		if b, ok := cb.(TrainBeginner); ok {
+			if err := b.TrainBegin(m, &start); err != nil {
+				return nil, fmt.Errorf("tfmodel: fit: %w", err)
+			}
+		}
+	}
+	m.pos = start
+	defer func() {
+		for _, cb := range opts.Callbacks {
+			if e, ok := cb.(TrainEnder); ok {
+				if cbErr := e.TrainEnd(m, err); cbErr != nil && err == nil {
+					err = fmt.Errorf("tfmodel: fit: %w", cbErr)
+				}
+			}
+		}
+	}()
+
 	if err := m.upload(x, y); err != nil {
 		return nil, err
 	}
 	// The resident copy is only needed while fitting.
 	defer m.session.Run(nil, nil, []*tf.Operation{m.net.unload})
 
-	history := &History{}
+	history = &History{}
+	n := len(y)
 	steps := (n + opts.BatchSize - 1) / opts.BatchSize
-	for epoch := opts.InitialEpoch; epoch < opts.Epochs; epoch++ {
+	for epoch := start.Epoch; epoch < opts.Epochs; epoch++ {
 		if err := ctx.Err(); err != nil {
 			return history, err
 		}
+		first := 0
+		if epoch == start.Epoch {
+			first = start.Step
+		}
+		if first >= steps {
+			return history, fmt.Errorf("tfmodel: fit: resuming at step %d of an epoch of %d steps: another data set or batch size?", first, steps)
+		}
 		bar := newProgbar(opts.Progress, steps)
 		bar.epoch(epoch, opts.Epochs)
-		logs, err := m.trainEpoch(ctx, Order(opts.Seed, epoch, n, opts.Shuffle), opts.BatchSize, bar)
+		logs, err := m.trainEpoch(ctx, epoch, Order(start.Seed, epoch, n, opts.Shuffle), opts.BatchSize, first, bar)
 		if err != nil {
 			return history, err
 		}
 		if hasVal {
 			logs.HasValidation = true
-			logs.ValLoss, logs.ValAccuracy, err = m.Evaluate(opts.ValidationImages, opts.ValidationLabels, EvaluateOptions{BatchSize: opts.BatchSize})
+			logs.ValLoss, logs.ValAccuracy, err = m.Evaluate(valX, valY, EvaluateOptions{BatchSize: opts.BatchSize})
 			if err != nil {
 				return history, fmt.Errorf("tfmodel: fit: epoch %d: validation: %w", epoch+1, err)
 			}
@@ -74,16 +112,20 @@ func (m *Sequential) Fit(ctx context.Context, x []float32, y []uint8, opts FitOp
 	return history, nil
 }
 
-// trainEpoch runs one epoch's steps in the given order. Each step is a
-// single session run: feed the batch's indices, fetch the running means.
-func (m *Sequential) trainEpoch(ctx context.Context, order []int32, batchSize int, bar *progbar) (EpochLogs, error) {
+// trainEpoch runs an epoch's steps from step first on, in the given order.
+// Each step is a single session run: feed the batch's indices, fetch the
+// running means. A resumed epoch (first > 0) keeps the running means the
+// checkpoint restored.
+func (m *Sequential) trainEpoch(ctx context.Context, epoch int, order []int32, batchSize, first int, bar *progbar) (EpochLogs, error) {
 	net := m.net
-	if _, err := m.session.Run(nil, nil, []*tf.Operation{net.trainReset}); err != nil {
-		return EpochLogs{}, fmt.Errorf("tfmodel: fit: reset metrics: %w", err)
+	if first == 0 {
+		if _, err := m.session.Run(nil, nil, []*tf.Operation{net.trainReset}); err != nil {
+			return EpochLogs{}, fmt.Errorf("tfmodel: fit: reset metrics: %w", err)
+		}
 	}
 	var logs EpochLogs
 	fetches := []tf.Output{net.trainLoss, net.trainAcc}
-	for step, lo := 0, 0; lo < len(order); step, lo = step+1, lo+batchSize {
+	for step, lo := first, first*batchSize; lo < len(order); step, lo = step+1, lo+batchSize {
 		if err := ctx.Err(); err != nil {
 			return logs, err
 		}
@@ -96,10 +138,20 @@ func (m *Sequential) trainEpoch(ctx context.Context, order []int32, batchSize in
 		if err != nil {
 			return logs, fmt.Errorf("tfmodel: fit: step %d: %w", step+1, err)
 		}
+		m.pos.Epoch, m.pos.Step = epoch, step+1
 		logs.Loss, logs.Accuracy = scalar(out[0]), scalar(out[1])
 		bar.update(step+1, logs)
 	}
+	m.pos.Epoch, m.pos.Step = epoch+1, 0
 	return logs, nil
+}
+
+// split holds out the last fraction of the examples for validation, before
+// any shuffling, as Keras's validation_split does.
+func (m *Sequential) split(x []float32, y []uint8, fraction float64) (trainX []float32, trainY []uint8, valX []float32, valY []uint8) {
+	at := int(float64(len(y)) * (1 - fraction))
+	f := m.features()
+	return x[:at*f], y[:at], x[at*f:], y[at:]
 }
 
 // upload copies the training data into the session's data variables, once
@@ -145,6 +197,8 @@ func (o FitOptions) validate() error {
 		return fmt.Errorf("batch size %d must be positive (Keras's default is 32)", o.BatchSize)
 	case o.InitialEpoch < 0 || o.InitialEpoch >= o.Epochs:
 		return fmt.Errorf("initial epoch %d must be in [0, %d)", o.InitialEpoch, o.Epochs)
+	case !(o.ValidationSplit >= 0 && o.ValidationSplit < 1):
+		return fmt.Errorf("validation split %g must be in [0, 1)", o.ValidationSplit)
 	}
 	return nil
 }

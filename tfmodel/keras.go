@@ -3,7 +3,6 @@ package tfmodel
 import (
 	"fmt"
 
-	tf "github.com/galeone/tensorflow/tensorflow/go"
 
 	"github.com/gokeras/fashion/graph"
 	"github.com/gokeras/fashion/kerasfile"
@@ -105,27 +104,17 @@ type stateValues struct {
 	momentums, velocities [][]float32
 }
 
-// readState fetches every trained variable in one session run.
+// readState fetches the model's state into Go values.
 func (m *Sequential) readState() (stateValues, error) {
-	vars := m.net.state()
-	fetches := make([]tf.Output, len(vars))
-	for i, v := range vars {
-		fetches[i] = v.Value
-	}
-	out, err := m.session.Run(nil, fetches, nil)
+	snap, err := m.takeSnapshot()
 	if err != nil {
 		return stateValues{}, err
-	}
-	byVar := make(map[*graph.Variable]*tf.Tensor, len(vars))
-	for i, v := range vars {
-		byVar[v] = out[i]
 	}
 	floats := func(vs []*graph.Variable) ([][]float32, error) {
 		res := make([][]float32, len(vs))
 		for i, v := range vs {
-			res[i] = make([]float32, v.Size())
-			if err := copyFloat32s(res[i], byVar[v]); err != nil {
-				return nil, fmt.Errorf("%s: %w", v.Name, err)
+			if res[i], err = snap.floats(v); err != nil {
+				return nil, err
 			}
 		}
 		return res, nil
@@ -141,47 +130,41 @@ func (m *Sequential) readState() (stateValues, error) {
 	if s.velocities, err = floats(adam.Velocities); err != nil {
 		return s, err
 	}
-	s.iterations = byVar[adam.Iterations].Value().(int64)
-	s.learningRate = byVar[adam.LearningRate].Value().(float32)
+	s.iterations = snap[adam.Iterations].Value().(int64)
+	s.learningRate = snap[adam.LearningRate].Value().(float32)
 	return s, nil
 }
 
-// assignState sets every trained variable from Go values in one session run.
+// assignState sets the model's state from Go values; the running metrics
+// start from zero.
 func (m *Sequential) assignState(s stateValues) error {
 	adam := m.net.adam
-	values := map[*graph.Variable]*tf.Tensor{}
-	var err error
-	put := func(v *graph.Variable, data []float32) {
-		if err != nil {
-			return
-		}
-		if int64(len(data)) != v.Size() {
-			err = fmt.Errorf("%s: %d values, want %d (shape %v)", v.Name, len(data), v.Size(), v.Shape)
-			return
-		}
-		values[v], err = float32Tensor(data, v.Shape...)
-	}
+	snap := snapshot{}
 	for i, v := range m.net.weights {
-		put(v, s.weights[i])
+		if err := snap.setFloats(v, s.weights[i]); err != nil {
+			return err
+		}
 	}
 	for i := range adam.Momentums {
-		put(adam.Momentums[i], s.momentums[i])
-		put(adam.Velocities[i], s.velocities[i])
+		if err := snap.setFloats(adam.Momentums[i], s.momentums[i]); err != nil {
+			return err
+		}
+		if err := snap.setFloats(adam.Velocities[i], s.velocities[i]); err != nil {
+			return err
+		}
 	}
-	if err != nil {
+	if err := snap.setScalar(adam.Iterations, s.iterations); err != nil {
 		return err
 	}
-	if values[adam.Iterations], err = tf.NewTensor(s.iterations); err != nil {
+	if err := snap.setScalar(adam.LearningRate, s.learningRate); err != nil {
 		return err
 	}
-	if values[adam.LearningRate], err = tf.NewTensor(s.learningRate); err != nil {
-		return err
+	for _, mean := range m.net.trainMetrics {
+		for _, v := range []*graph.Variable{mean.Total, mean.Count} {
+			if err := snap.setScalar(v, float32(0)); err != nil {
+				return err
+			}
+		}
 	}
-	a := m.net.assigner
-	feeds := make(map[tf.Output]*tf.Tensor, len(a.Vars))
-	for i, v := range a.Vars {
-		feeds[a.Inputs[i]] = values[v]
-	}
-	_, err = m.session.Run(feeds, nil, []*tf.Operation{a.Assign})
-	return err
+	return m.restoreSnapshot(snap)
 }

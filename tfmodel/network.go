@@ -41,9 +41,21 @@ type network struct {
 	trainLoss, trainAcc    tf.Output     // running means, read after the step
 	trainReset             *tf.Operation
 
-	saver        *graph.Saver    // weights and optimizer state: a training checkpoint
+	trainMetrics []*graph.Mean   // the running loss and accuracy of an epoch
+	saver        *graph.Saver    // saved(), and the training position: a checkpoint
 	weightsSaver *graph.Saver    // weights only: a SavedModel's variables
-	assigner     *graph.Assigner // weights and optimizer state from Go values
+	assigner     *graph.Assigner // saved() from Go values
+}
+
+// The training position a checkpoint stores beside the variables, as extras
+// of the saver in this order: the epoch and the step within it to run next,
+// and the seed of the shuffling (whose order depends on nothing else).
+func positionKeys() []graph.Extra {
+	return []graph.Extra{
+		{Name: "training/epoch", DType: tf.Int64},
+		{Name: "training/step", DType: tf.Int64},
+		{Name: "training/shuffle_seed", DType: tf.Int64},
+	}
 }
 
 // build adds the whole model to a new graph: variables and their
@@ -96,14 +108,14 @@ func build(inputShape []int, specs []layerSpec, opts CompileOptions) (*network, 
 		inits = append(inits, v.Init)
 	}
 	n.init = op.NoOp(root.WithControlDependencies(inits...).SubScope("init"))
-	n.saver, err = graph.NewSaver(root, "save", n.state())
+	n.saver, err = graph.NewSaver(root, "save", n.saved(), positionKeys()...)
 	if err != nil {
 		return nil, err
 	}
 	if n.weightsSaver, err = graph.NewSaver(root, "save_weights", n.weights); err != nil {
 		return nil, err
 	}
-	if n.assigner, err = graph.NewAssigner(root, "assign", n.state()); err != nil {
+	if n.assigner, err = graph.NewAssigner(root, "assign", n.saved()); err != nil {
 		return nil, err
 	}
 	g, err := root.Finalize()
@@ -160,6 +172,7 @@ func (n *network) buildTraining(root *op.Scope, opts CompileOptions) error {
 	updates := updateMetrics(s.SubScope("metrics"), trainLoss, trainAcc, loss.Value, probs, y)
 	step := op.NoOp(s.WithControlDependencies(append(updates, apply)...).SubScope("step"))
 	n.trainLoss, n.trainAcc = trainLoss.Read(s, step), trainAcc.Read(s, step)
+	n.trainMetrics = []*graph.Mean{trainLoss, trainAcc}
 	n.trainReset = op.NoOp(s.WithControlDependencies(trainLoss.Reset, trainAcc.Reset).SubScope("reset"))
 	return s.Err()
 }
@@ -186,8 +199,19 @@ func updateMetrics(s *op.Scope, lossMean, accMean *graph.Mean, loss, probs, labe
 	}
 }
 
-// state lists every variable that training changes: the weights, then the
-// optimizer's state. A checkpoint holds exactly these.
+// state lists the variables that define the trained model: the weights,
+// then the optimizer's state.
 func (n *network) state() []*graph.Variable {
 	return append(append([]*graph.Variable(nil), n.weights...), n.adam.Variables()...)
+}
+
+// saved lists every variable a checkpoint holds: the state, and the running
+// metrics of the epoch in progress, so that a run resumed mid-epoch reports
+// what the uninterrupted run would.
+func (n *network) saved() []*graph.Variable {
+	vs := n.state()
+	for _, m := range n.trainMetrics {
+		vs = append(vs, m.Total, m.Count)
+	}
+	return vs
 }

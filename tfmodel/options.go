@@ -72,6 +72,9 @@ type FitOptions struct {
 	// Validation data, evaluated at the end of every epoch (optional).
 	ValidationImages []float32
 	ValidationLabels []uint8
+	// ValidationSplit holds out this last fraction of x and y, before
+	// shuffling, as validation data: Keras's validation_split.
+	ValidationSplit float64
 	// Progress receives Keras-style progress; nil prints nothing.
 	Progress io.Writer
 	// Callbacks run at the end of each epoch and may stop training.

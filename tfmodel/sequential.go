@@ -18,6 +18,7 @@ type Sequential struct {
 	compiled   CompileOptions
 	net        *network
 	session    *tf.Session
+	pos        Position // where training stands; see Position
 }
 
 // ErrNotCompiled is returned by every method that needs the graph before
@@ -64,7 +65,7 @@ func (m *Sequential) Compile(opts CompileOptions) error {
 		session.Close()
 		return err
 	}
-	m.net, m.session, m.compiled = net, session, opts
+	m.net, m.session, m.compiled, m.pos = net, session, opts, Position{}
 	return nil
 }
 

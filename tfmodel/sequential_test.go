@@ -197,11 +197,12 @@ func TestPredictMatchesEvaluateAndCheckpointRestores(t *testing.T) {
 	before, err := other.Predict(x, tfmodel.PredictOptions{BatchSize: 100})
 	require.NoError(t, err)
 	assert.NotEqual(t, probs, before)
-	require.NoError(t, other.RestoreCheckpoint(prefix))
+	_, err = other.RestoreCheckpoint(prefix)
+	require.NoError(t, err)
 	after, err := other.Predict(x, tfmodel.PredictOptions{BatchSize: 100})
 	require.NoError(t, err)
 	assert.Equal(t, probs, after, "restored weights predict bit for bit the same")
 
-	err = other.RestoreCheckpoint(filepath.Join(t.TempDir(), "missing"))
+	_, err = other.RestoreCheckpoint(filepath.Join(t.TempDir(), "missing"))
 	assert.ErrorContains(t, err, "missing.index")
 }
