@@ -26,8 +26,9 @@ import (
 // named and complete.
 type BackupAndRestore struct {
 	Dir string
-	// Saved is told each checkpoint written: cmd/train prints where.
-	Saved func(prefix string, pos Position)
+	// Saved is told each checkpoint written, Restored the one training
+	// resumes from: cmd/train prints where.
+	Saved, Restored func(prefix string, pos Position)
 }
 
 const checkpointStateFile = "checkpoint"
@@ -43,6 +44,9 @@ func (b *BackupAndRestore) TrainBegin(m *Sequential, start *Position) error {
 		return err
 	}
 	*start = pos
+	if b.Restored != nil {
+		b.Restored(prefix, pos)
+	}
 	return nil
 }
 

@@ -3,7 +3,6 @@ package tfmodel
 import (
 	"fmt"
 
-
 	"github.com/gokeras/fashion/graph"
 	"github.com/gokeras/fashion/kerasfile"
 )

@@ -19,7 +19,12 @@ type config struct {
 	outDir    string
 	plotsDir  string
 	kerasFile string
-	quiet     bool
+	// Training that survives and reports.
+	checkpointDir   string
+	logDir          string
+	validationSplit float64
+	patience        int
+	quiet           bool
 }
 
 var errHelp = errors.New("help requested")
@@ -35,6 +40,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.outDir, "out", "out/model", "directory to save the trained model in, as a SavedModel")
 	fs.StringVar(&c.plotsDir, "plots", "out/plots", "directory for the tutorial's figures as PNG files; empty: no plots")
 	fs.StringVar(&c.kerasFile, "keras", "", "also save the model as a Keras 3 .keras file here (keras.models.load_model reads it); empty: none")
+	fs.StringVar(&c.checkpointDir, "checkpoint-dir", "", "checkpoint the training state here after every epoch and on SIGINT/SIGTERM, and resume from it when rerun; empty: no checkpoints")
+	fs.StringVar(&c.logDir, "logdir", "", "write TensorBoard event files here (train/ and validation/); empty: none")
+	fs.Float64Var(&c.validationSplit, "validation-split", 0, "hold out this last fraction of the training data for validation, as Keras's validation_split")
+	fs.IntVar(&c.patience, "early-stopping-patience", 0, "stop when val_loss has not improved for this many epochs and restore the best weights (needs -validation-split); 0: never stop early")
 	fs.BoolVar(&c.quiet, "quiet", false, "print only the summary lines: no model table, no progress bars")
 	// Errors are reported by run in one line; the usage is printed for -h only.
 	fs.SetOutput(io.Discard)
@@ -60,6 +69,12 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, fmt.Errorf("-lr %g: must be in (0, 1]", c.lr)
 	case c.outDir == "":
 		return c, fmt.Errorf("-out: needs a directory")
+	case !(c.validationSplit >= 0 && c.validationSplit < 1):
+		return c, fmt.Errorf("-validation-split %g: must be in [0, 1)", c.validationSplit)
+	case c.patience < 0:
+		return c, fmt.Errorf("-early-stopping-patience %d: must not be negative", c.patience)
+	case c.patience > 0 && c.validationSplit == 0:
+		return c, fmt.Errorf("-early-stopping-patience %d: needs -validation-split, early stopping watches val_loss", c.patience)
 	}
 	if err := checkWritable(c.outDir); err != nil {
 		return c, fmt.Errorf("-out %s: %w", c.outDir, err)
@@ -67,6 +82,14 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if c.plotsDir != "" {
 		if err := checkWritable(c.plotsDir); err != nil {
 			return c, fmt.Errorf("-plots %s: %w", c.plotsDir, err)
+		}
+	}
+	for _, d := range []struct{ flag, dir string }{{"-checkpoint-dir", c.checkpointDir}, {"-logdir", c.logDir}} {
+		if d.dir == "" {
+			continue
+		}
+		if err := checkWritable(d.dir); err != nil {
+			return c, fmt.Errorf("%s %s: %w", d.flag, d.dir, err)
 		}
 	}
 	if c.kerasFile != "" {

@@ -9,6 +9,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -23,7 +24,8 @@ func main() {
 }
 
 // run is the whole command; it returns the exit status: 0 on success, 2 for
-// a bad command line (before any work starts), 1 for a failure on the way.
+// a bad command line (before any work starts), 130 when SIGINT or SIGTERM
+// interrupted training, 1 for any other failure.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg, err := parseFlags(args, stderr)
 	if err != nil {
@@ -35,7 +37,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if err := train(ctx, cfg, stdout); err != nil {
 		fmt.Fprintf(stderr, "train: %v\n", err)
+		if errors.Is(err, context.Canceled) {
+			return exitInterrupted
+		}
 		return 1
 	}
 	return 0
 }
+
+// exitInterrupted is the status of a run stopped by SIGINT or SIGTERM, the
+// shell's convention for SIGINT.
+const exitInterrupted = 130

@@ -64,6 +64,9 @@ func drawPlots(dir string, data *loader.Dataset, predictions, single []float32, 
 		}},
 	}
 	for _, s := range steps {
+		if s.name == "7_training_curves.png" && len(history.Loss) == 0 {
+			continue // a resumed run that had nothing left to train
+		}
 		path := filepath.Join(dir, s.name)
 		if err := s.draw(path); err != nil {
 			return written, fmt.Errorf("plot %s: %w", path, err)

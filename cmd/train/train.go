@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -65,12 +66,44 @@ func train(ctx context.Context, cfg config, stdout io.Writer) error {
 	if !cfg.quiet {
 		fit.Progress = stdout
 	}
+	fit.ValidationSplit = cfg.validationSplit
+	var lastSaved string
+	if cfg.checkpointDir != "" {
+		fit.Callbacks = append(fit.Callbacks, &tfmodel.BackupAndRestore{
+			Dir:   cfg.checkpointDir,
+			Saved: func(prefix string, _ tfmodel.Position) { lastSaved = prefix },
+			Restored: func(prefix string, pos tfmodel.Position) {
+				say("Resuming from checkpoint %s at epoch %d, step %d", prefix, pos.Epoch+1, pos.Step)
+			},
+		})
+	}
+	if cfg.logDir != "" {
+		fit.Callbacks = append(fit.Callbacks, &tfmodel.TensorBoard{LogDir: cfg.logDir})
+	}
+	var stopper *tfmodel.EarlyStopping
+	if cfg.patience > 0 {
+		stopper = tfmodel.NewEarlyStopping(cfg.patience)
+		fit.Callbacks = append(fit.Callbacks, stopper)
+	}
 	history, err := model.Fit(ctx, trainX, data.Train.Labels, fit)
 	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			pos := model.Position()
+			if lastSaved == "" {
+				return fmt.Errorf("interrupted at epoch %d, step %d; nothing saved (-checkpoint-dir keeps the training state): %w", pos.Epoch+1, pos.Step, err)
+			}
+			return fmt.Errorf("interrupted at epoch %d, step %d; saved the training state to %s: rerun the same command to resume: %w", pos.Epoch+1, pos.Step, lastSaved, err)
+		}
 		return fmt.Errorf("training stopped: %w", err)
 	}
-	last := len(history.Loss) - 1
-	say("Trained %d epochs: loss %.4f, accuracy %.4f", len(history.Loss), history.Loss[last], history.Accuracy[last])
+	if stopper != nil && stopper.StoppedEpoch >= 0 {
+		say("Stopped early after epoch %d: val_loss last improved at epoch %d, whose weights are restored", stopper.StoppedEpoch+1, stopper.BestEpoch+1)
+	}
+	if last := len(history.Loss) - 1; last >= 0 {
+		say("Trained %d epochs: loss %.4f, accuracy %.4f", len(history.Loss), history.Loss[last], history.Accuracy[last])
+	} else {
+		say("Training was already complete in %s", cfg.checkpointDir)
+	}
 
 	evaluate := tfmodel.EvaluateOptions{}
 	if !cfg.quiet {
