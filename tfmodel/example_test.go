@@ -1,0 +1,75 @@
+package tfmodel_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/gokeras/fashion/tfmodel"
+)
+
+// The tutorial's model, and Keras's summary of it.
+func ExampleNewSequential() {
+	model, err := tfmodel.NewSequential(
+		tfmodel.Flatten(28, 28),
+		tfmodel.Dense(128, "relu"),
+		tfmodel.Dense(10, "softmax"),
+	)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	model.Summary(os.Stdout)
+	// Output:
+	// Model: "sequential"
+	// ┏━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━┓
+	// ┃ Layer (type)                    ┃ Output Shape           ┃       Param # ┃
+	// ┡━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━┩
+	// │ flatten (Flatten)               │ (None, 784)            │             0 │
+	// ├─────────────────────────────────┼────────────────────────┼───────────────┤
+	// │ dense (Dense)                   │ (None, 128)            │       100,480 │
+	// ├─────────────────────────────────┼────────────────────────┼───────────────┤
+	// │ dense_1 (Dense)                 │ (None, 10)             │         1,290 │
+	// └─────────────────────────────────┴────────────────────────┴───────────────┘
+	//  Total params: 101,770 (397.54 KB)
+	//  Trainable params: 101,770 (397.54 KB)
+	//  Non-trainable params: 0 (0.00 B)
+}
+
+// Order is the batch order of an epoch: reproducible from the seed alone.
+func ExampleOrder() {
+	fmt.Println(tfmodel.Order(1, 0, 8, false))
+	fmt.Println(len(tfmodel.Order(1, 0, 60000, true)))
+	// Output:
+	// [0 1 2 3 4 5 6 7]
+	// 60000
+}
+
+// Training, evaluating and saving, as the tutorial does (see cmd/train for
+// the whole program).
+func ExampleSequential_Fit() {
+	model, err := tfmodel.NewSequential(tfmodel.Flatten(2, 2), tfmodel.Dense(4, "relu"), tfmodel.Dense(2, "softmax"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	if err := model.Compile(tfmodel.DefaultCompileOptions()); err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer model.Close()
+	// Two 2×2 images: a bright one (class 1) and a dark one (class 0).
+	x := []float32{1, 1, 1, 1, 0, 0, 0, 0}
+	y := []uint8{1, 0}
+	opts := tfmodel.DefaultFitOptions()
+	opts.Epochs = 200
+	history, err := model.Fit(context.Background(), x, y, opts)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	_, acc, _ := model.Evaluate(x, y, tfmodel.EvaluateOptions{})
+	fmt.Println(len(history.Loss), "epochs; accuracy", acc)
+	// Output:
+	// 200 epochs; accuracy 1
+}
