@@ -73,16 +73,24 @@ func (m *Sequential) Save(dir string) error {
 	for _, d := range m.inputShape {
 		shape = append(shape, int64(d))
 	}
-	images := op.Placeholder(s.SubScope("images"), tf.Float, op.PlaceholderShape(tf.MakeShape(shape...)))
-	probs := op.Identity(s.SubScope("probabilities"), forward(s.SubScope("predict"), images))
-	pixels := op.Placeholder(s.SubScope("pixels"), tf.Uint8, op.PlaceholderShape(tf.MakeShape(shape...)))
+	// Plain names ("images:0", "probabilities:0") serve users who feed and
+	// fetch tensors by name, as TF1 code and tfgo's Model.Op do.
+	named := func(typ, name string, in []tf.Input, attrs map[string]any) tf.Output {
+		return s.AddOperation(tf.OpSpec{Type: typ, Name: name, Input: in, Attrs: attrs}).Output(0)
+	}
+	placeholder := func(name string, dtype tf.DataType) tf.Output {
+		return named("Placeholder", name, nil, map[string]any{"dtype": dtype, "shape": tf.MakeShape(shape...)})
+	}
+	images := placeholder("images", tf.Float)
+	probs := named("Identity", "probabilities", []tf.Input{forward(s.SubScope("predict"), images)}, nil)
+	pixels := placeholder("pixels", tf.Uint8)
 	ps := s.SubScope("scale")
 	// A placeholder, not a constant: TensorFlow's optimizer turns division
 	// by a constant into multiplication by its reciprocal, which is 1 ulp
 	// off for half the byte values.
 	divisor := op.PlaceholderWithDefault(ps.SubScope("255"), op.Const(ps.SubScope("const"), float32(255)), tf.ScalarShape())
 	scaled := op.RealDiv(ps.SubScope("div"), op.Cast(ps.SubScope("cast"), pixels, tf.Float), divisor)
-	pixelProbs := op.Identity(s.SubScope("pixel_probabilities"), forward(s.SubScope("predict_pixels"), scaled))
+	pixelProbs := named("Identity", "pixel_probabilities", []tf.Input{forward(s.SubScope("predict_pixels"), scaled)}, nil)
 	if err := s.Err(); err != nil {
 		return fmt.Errorf("tfmodel: save %s: build export graph: %w", dir, err)
 	}
