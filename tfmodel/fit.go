@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 
 	tf "github.com/galeone/tensorflow/tensorflow/go"
 )
@@ -170,6 +171,12 @@ func (m *Sequential) upload(x []float32, y []uint8) error {
 	if _, err := m.session.Run(feeds, nil, []*tf.Operation{m.net.load}); err != nil {
 		return fmt.Errorf("tfmodel: fit: load data: %w", err)
 	}
+	// The Go bindings free a tensor's C memory only in its finalizer. The
+	// fed copy of the images is as large as the data set, so collect it now
+	// rather than carry it through training (measured: ~190 MB less peak
+	// RSS on Fashion-MNIST).
+	images, labels, feeds = nil, nil, nil
+	runtime.GC()
 	return nil
 }
 
