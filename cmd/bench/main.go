@@ -1,0 +1,322 @@
+// Command bench measures the Fashion-MNIST tutorial model trained and served
+// from Go on TensorFlow's C API against the same model in Python Keras (the
+// .venv's Keras 3 on the same TensorFlow build), side by side in one run on
+// one machine, and prints a table of the results with the Go/Python ratio of
+// each and whether the project's targets are met:
+//
+//	go run ./cmd/bench                       # the full run: 10 epochs × 3 seeds per side
+//	go run ./cmd/bench -epochs 2 -seeds 1    # a quick check
+//	go run ./cmd/bench -markdown BENCHMARKS.md -json bench.json
+//
+// Every measurement runs in a child process, so that each one's peak RSS is
+// its own and no run inherits another's memory or threads: bench re-executes
+// itself with a hidden -child mode for the Go side (training, latency,
+// runtime probes) and runs scripts/bench_keras.py with the .venv's Python for
+// the Keras side. Go and Python training runs alternate seed by seed so that
+// drift in the machine's load spreads over both sides. The children write
+// raw timings as JSON; medians and percentiles are computed here, with the
+// same code for both sides.
+//
+// What is measured, and how, is written out in the Markdown report that
+// -markdown writes (see methodText in markdown.go), which is the project's
+// BENCHMARKS.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// config is the command line.
+type config struct {
+	Epochs         int    `json:"epochs"`
+	Seeds          int    `json:"seeds"`
+	FirstSeed      int64  `json:"first_seed"`
+	BatchSize      int    `json:"batch_size"`
+	Data           string `json:"data"`
+	Threads        string `json:"threads"`
+	IntraOp        int    `json:"intra_op"`
+	InterOp        int    `json:"inter_op"`
+	LatencyN       int    `json:"latency_n"`
+	LatencyWarmup  int    `json:"latency_warmup"`
+	PredictRepeats int    `json:"predict_repeats"`
+	ProbeSteps     int    `json:"probe_steps"`
+	MatMulN        int    `json:"matmul_n"`
+	KerasJIT       string `json:"keras_jit_compile"`
+	SkipPython     bool   `json:"skip_python"`
+	SkipProbe      bool   `json:"skip_probe"`
+	Command        string `json:"command"`
+
+	python, script string
+	markdown       string
+	jsonOut        string
+	workDir        string
+	keep, verbose  bool
+
+	// Hidden: the child modes.
+	child       string
+	childOut    string
+	childSave   string
+	childModels string
+}
+
+// Defaults of the full run, the one BENCHMARKS.md reports; a run with less
+// is labelled reduced.
+const (
+	fullEpochs   = 10
+	fullSeeds    = 3
+	fullLatencyN = 1000
+)
+
+func parseFlags(args []string, stderr io.Writer) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.IntVar(&c.Epochs, "epochs", fullEpochs, "training epochs per run (the steady epoch time is the median of epochs 2..N)")
+	fs.IntVar(&c.Seeds, "seeds", fullSeeds, "training runs per side, with seeds first-seed, first-seed+1, ...")
+	fs.Int64Var(&c.FirstSeed, "first-seed", 1, "seed of the first training run")
+	fs.StringVar(&c.Data, "data", "", "Fashion-MNIST directory (default: loader.Load's search: Keras cache, Debian's package)")
+	fs.StringVar(&c.Threads, "threads", "0", "TensorFlow thread pools on both sides: INTRA[,INTER], or one N for both; 0 is TensorFlow's default (one thread per core)")
+	fs.IntVar(&c.LatencyN, "latency-n", fullLatencyN, "timed single-image predictions per method, after the warm-up")
+	fs.IntVar(&c.LatencyWarmup, "latency-warmup", 100, "untimed single-image predictions before timing")
+	fs.IntVar(&c.PredictRepeats, "predict-repeats", 3, "timed batch predictions of the test set per run (median reported), after one warm-up")
+	fs.IntVar(&c.ProbeSteps, "probe-steps", 50, "training steps unrolled into one session run for the kernel floor")
+	fs.IntVar(&c.MatMulN, "matmul-n", 2048, "size of the square float32 MatMul that measures the machine's peak")
+	fs.StringVar(&c.KerasJIT, "keras-jit", "auto", "Keras compile(jit_compile=...): auto (Keras's default: no XLA on a CPU-only machine), true or false")
+	fs.BoolVar(&c.SkipPython, "skip-python", false, "run the Go side only")
+	fs.BoolVar(&c.SkipProbe, "skip-probe", false, "skip the MatMul peak and step-overhead probes")
+	fs.StringVar(&c.python, "python", "", "Python interpreter (default: the repository's .venv/bin/python)")
+	fs.StringVar(&c.script, "script", "", "the Keras side's script (default: scripts/bench_keras.py in the repository)")
+	fs.StringVar(&c.markdown, "markdown", "", "write the Markdown report to this file (BENCHMARKS.md); text below its keep-below marker is kept")
+	fs.StringVar(&c.jsonOut, "json", "", "write all raw results to this JSON file")
+	fs.StringVar(&c.workDir, "workdir", "", "directory for the children's models and results (default: a temporary one, removed at the end)")
+	fs.BoolVar(&c.keep, "keep", false, "keep the work directory")
+	fs.BoolVar(&c.verbose, "v", false, "pass the children's standard error through")
+	fs.StringVar(&c.child, "child", "", "internal: run as a child (go-train, go-latency, go-probe)")
+	fs.StringVar(&c.childOut, "child-out", "", "internal: the child's result file")
+	fs.StringVar(&c.childSave, "child-save", "", "internal: where go-train saves its SavedModel")
+	fs.StringVar(&c.childModels, "child-models", "", "internal: go-latency's SavedModels, GO_DIR[,KERAS_DIR]")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: go run ./cmd/bench [flags]\n\nTrains, evaluates and serves the tutorial model in Go and in Python Keras and compares them.\n\nflags:\n")
+		fs.VisitAll(func(f *flag.Flag) {
+			if strings.HasPrefix(f.Name, "child") {
+				return
+			}
+			fmt.Fprintf(fs.Output(), "  -%s\n    \t%s", f.Name, f.Usage)
+			if f.DefValue != "" && f.DefValue != "false" {
+				fmt.Fprintf(fs.Output(), " (default %s)", f.DefValue)
+			}
+			fmt.Fprintln(fs.Output())
+		})
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	c.BatchSize = 32
+	var err error
+	if c.IntraOp, c.InterOp, err = parseThreads(c.Threads); err != nil {
+		return c, err
+	}
+	switch {
+	case c.Epochs < 1:
+		return c, fmt.Errorf("-epochs %d: want at least 1", c.Epochs)
+	case c.Seeds < 1:
+		return c, fmt.Errorf("-seeds %d: want at least 1", c.Seeds)
+	case c.LatencyN < 1 || c.LatencyWarmup < 0:
+		return c, fmt.Errorf("-latency-n %d, -latency-warmup %d: want n ≥ 1, warm-up ≥ 0", c.LatencyN, c.LatencyWarmup)
+	case c.PredictRepeats < 1:
+		return c, fmt.Errorf("-predict-repeats %d: want at least 1", c.PredictRepeats)
+	case c.ProbeSteps < 2:
+		return c, fmt.Errorf("-probe-steps %d: want at least 2", c.ProbeSteps)
+	case c.MatMulN < 64:
+		return c, fmt.Errorf("-matmul-n %d: want at least 64", c.MatMulN)
+	case c.KerasJIT != "auto" && c.KerasJIT != "true" && c.KerasJIT != "false":
+		return c, fmt.Errorf("-keras-jit %q: want auto, true or false", c.KerasJIT)
+	}
+	c.Command = commandLine(args)
+	return c, nil
+}
+
+// parseThreads reads -threads: "N" (both pools N) or "INTRA,INTER".
+func parseThreads(s string) (intra, inter int, err error) {
+	parts := strings.Split(s, ",")
+	if len(parts) > 2 {
+		return 0, 0, fmt.Errorf("-threads %q: want N or INTRA,INTER", s)
+	}
+	var n [2]int
+	for i, p := range parts {
+		if n[i], err = strconv.Atoi(strings.TrimSpace(p)); err != nil || n[i] < 0 {
+			return 0, 0, fmt.Errorf("-threads %q: want N or INTRA,INTER with non-negative counts", s)
+		}
+	}
+	if len(parts) == 1 {
+		return n[0], n[0], nil
+	}
+	return n[0], n[1], nil
+}
+
+// commandLine is how to repeat this run, for the report.
+func commandLine(args []string) string {
+	var b strings.Builder
+	b.WriteString("go run ./cmd/bench")
+	for _, a := range args {
+		b.WriteByte(' ')
+		if strings.ContainsAny(a, " \t\"'$\\") {
+			a = strconv.Quote(a)
+		}
+		b.WriteString(a)
+	}
+	return b.String()
+}
+
+// reduced says why a run is not the full one, or "" if it is.
+func (c config) reduced() string {
+	var why []string
+	if c.Epochs < fullEpochs {
+		why = append(why, fmt.Sprintf("%s instead of %d", plural(c.Epochs, "epoch"), fullEpochs))
+	}
+	if c.Seeds < fullSeeds {
+		why = append(why, fmt.Sprintf("%s instead of %d", plural(c.Seeds, "seed"), fullSeeds))
+	}
+	if c.LatencyN < fullLatencyN {
+		why = append(why, fmt.Sprintf("%d latency calls instead of %d", c.LatencyN, fullLatencyN))
+	}
+	if c.SkipPython {
+		why = append(why, "no Python side")
+	}
+	if c.SkipProbe {
+		why = append(why, "no probes")
+	}
+	return strings.Join(why, ", ")
+}
+
+func main() {
+	cfg, err := parseFlags(os.Args[1:], os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if cfg.child != "" {
+		err = runChildMode(ctx, cfg)
+	} else {
+		err = run(ctx, cfg, os.Stdout, os.Stderr)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+// run is the parent: it runs every child, then reports.
+func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
+	start := time.Now()
+	logf := func(format string, args ...any) {
+		fmt.Fprintf(stderr, "[%5.0fs] "+format+"\n", append([]any{time.Since(start).Seconds()}, args...)...)
+	}
+	r := &report{Config: cfg, Started: start}
+	var err error
+	if r.Machine, err = describeMachine(); err != nil {
+		return err
+	}
+	dataDir, err := resolveData(cfg.Data)
+	if err != nil {
+		return err
+	}
+	r.Config.Data = dataDir
+	cfg.Data = dataDir
+
+	work := cfg.workDir
+	if work == "" {
+		if work, err = os.MkdirTemp("", "fashion-bench-"); err != nil {
+			return err
+		}
+		if !cfg.keep {
+			defer os.RemoveAll(work)
+		}
+	} else if err := os.MkdirAll(work, 0o755); err != nil {
+		return err
+	}
+	runner, err := newRunner(cfg, work, stderr)
+	if err != nil {
+		return err
+	}
+	logf("data %s; work directory %s; %s", dataDir, work, r.Machine.LoadAvg)
+
+	models := modelPaths{Go: work + "/go-savedmodel", Keras: work + "/keras/model.keras", KerasExport: work + "/keras-export"}
+	for i := range cfg.Seeds {
+		seed := cfg.FirstSeed + int64(i)
+		save := i == 0
+		logf("Go training, seed %d (%s)", seed, plural(cfg.Epochs, "epoch"))
+		g, err := runner.goTrain(ctx, seed, save, models)
+		if err != nil {
+			return err
+		}
+		r.Go = append(r.Go, g)
+		logf("  Go: %s", g.summary())
+		if i == 0 && !cfg.SkipProbe {
+			// Right after a Go run, so that the step's parts are measured
+			// under the same conditions as the step.
+			logf("Go probes: MatMul peak, per-run overhead, kernel floor of the training step")
+			if r.Probe, err = runner.goProbe(ctx); err != nil {
+				return err
+			}
+		}
+		if cfg.SkipPython {
+			continue
+		}
+		logf("Python Keras training, seed %d (%s)", seed, plural(cfg.Epochs, "epoch"))
+		p, err := runner.pyTrain(ctx, seed, save, models)
+		if err != nil {
+			return err
+		}
+		r.Python = append(r.Python, p)
+		logf("  Python: %s", p.summary())
+	}
+
+	logf("Go single-image latency (%d calls per method)", cfg.LatencyN)
+	if r.GoLatency, err = runner.goLatency(ctx, models, !cfg.SkipPython); err != nil {
+		return err
+	}
+	if !cfg.SkipPython {
+		logf("Python single-image latency (%d calls per method)", cfg.LatencyN)
+		if r.PyLatency, err = runner.pyLatency(ctx, models); err != nil {
+			return err
+		}
+	}
+	r.Seconds = time.Since(start).Seconds()
+	logf("done")
+
+	rows := buildRows(r)
+	fmt.Fprintln(stdout)
+	fmt.Fprint(stdout, renderText(r, rows))
+	if cfg.jsonOut != "" {
+		if err := writeJSON(cfg.jsonOut, r); err != nil {
+			return err
+		}
+		logf("wrote %s", cfg.jsonOut)
+	}
+	if cfg.markdown != "" {
+		if err := writeMarkdown(cfg.markdown, r, rows); err != nil {
+			return err
+		}
+		logf("wrote %s", cfg.markdown)
+	}
+	return nil
+}

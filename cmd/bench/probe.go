@@ -1,0 +1,300 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"time"
+	"unsafe"
+
+	tf "github.com/galeone/tensorflow/tensorflow/go"
+	"github.com/galeone/tensorflow/tensorflow/go/op"
+
+	"github.com/gokeras/fashion/graph"
+	"github.com/gokeras/fashion/tfmodel"
+)
+
+// The probes measure, through the TensorFlow runtime the model trains on and
+// with the benchmark's thread settings, what a training step is made of:
+//
+//   - the machine's MatMul peak: a large square float32 MatMul on
+//     variables, repeated, so the achieved training GFLOP/s can be set
+//     against what the same kernels reach at their best;
+//   - the per-call cost: one Session.Run of a graph with the training step's
+//     interface (32 int32 indices fed, two float scalars fetched) that
+//     computes nothing of note: Go, cgo, the C API and the executor's set-up
+//     and tear-down, paid once per step;
+//   - the kernel floor: the training step rebuilt op for op as tfmodel
+//     builds it (gather, Flatten, two Dense layers, sparse softmax
+//     cross-entropy, C++ gradients, ResourceApplyAdam, the running loss and
+//     accuracy), unrolled probeSteps times into one graph with each step's
+//     variable reads ordered after the previous step's updates, and run as
+//     one Session.Run: the per-call cost is paid once for all the steps, so
+//     time per step is the kernels plus the executor's per-op scheduling.
+//     The same graph with one step per run is also timed.
+
+// Shapes of the tutorial model.
+const (
+	features = 784
+	hidden   = 128
+	classes  = 10
+)
+
+// The training FLOPs per example: the multiply-adds of the MatMuls, two
+// FLOPs each. Forward, x·W1 (784×128) and h·W2 (128×10); backward, the
+// weight gradients xᵀ·dz1 and hᵀ·dz2 and the hidden layer's input gradient
+// dz2·W2ᵀ (the input's gradient is never computed: nothing needs it). Bias,
+// activation, loss and Adam's element-wise work is not counted (about 3% on
+// top of this).
+const (
+	flopsForward       = 2 * (features*hidden + hidden*classes)   // 203,264
+	flopsBackward      = 2 * (features*hidden + 2*hidden*classes) // 205,824
+	flopsTrainPerImage = flopsForward + flopsBackward             // 409,088
+)
+
+func childGoProbe(cfg config) (*probe, error) {
+	opts, err := sessionOptions(cfg)
+	if err != nil {
+		return nil, err
+	}
+	p := &probe{MatMulN: cfg.MatMulN, FloorSteps: cfg.ProbeSteps}
+	if p.MatMulSeconds, err = probeMatMul(opts, cfg.MatMulN); err != nil {
+		return nil, fmt.Errorf("matmul: %w", err)
+	}
+	if p.TrivialRunSeconds, err = probeTrivialRun(opts, 5*cfg.LatencyN); err != nil {
+		return nil, fmt.Errorf("trivial run: %w", err)
+	}
+	if p.FloorRunSeconds, err = probeStepFloor(opts, cfg.ProbeSteps, 20); err != nil {
+		return nil, fmt.Errorf("step floor: %w", err)
+	}
+	if p.OneStepRunSeconds, err = probeStepFloor(opts, 1, 20*cfg.ProbeSteps); err != nil {
+		return nil, fmt.Errorf("one-step run: %w", err)
+	}
+	return p, nil
+}
+
+func newSession(s *op.Scope, opts *tf.SessionOptions, init []*tf.Operation) (*tf.Session, error) {
+	g, err := s.Finalize()
+	if err != nil {
+		return nil, err
+	}
+	sess, err := tf.NewSession(g, opts)
+	if err != nil {
+		return nil, err
+	}
+	if len(init) > 0 {
+		if _, err := sess.Run(nil, nil, init); err != nil {
+			sess.Close()
+			return nil, err
+		}
+	}
+	return sess, nil
+}
+
+// probeMatMul times an n×n by n×n float32 MatMul of two variables, run as a
+// target so that no result is copied out: at least 5 runs and 3 seconds
+// after two warm-up runs, at most 50 runs.
+func probeMatMul(opts *tf.SessionOptions, n int) ([]float64, error) {
+	s := op.NewScope()
+	shape := op.Const(s.SubScope("shape"), []int64{int64(n), int64(n)})
+	a, err := graph.NewVariable(s, "a", tf.Float, []int64{int64(n), int64(n)}, op.RandomUniform(s.SubScope("ra"), shape, tf.Float))
+	if err != nil {
+		return nil, err
+	}
+	b, err := graph.NewVariable(s, "b", tf.Float, []int64{int64(n), int64(n)}, op.RandomUniform(s.SubScope("rb"), shape, tf.Float))
+	if err != nil {
+		return nil, err
+	}
+	mm := op.MatMul(s.SubScope("matmul"), a.Value, b.Value)
+	sess, err := newSession(s, opts, []*tf.Operation{a.Init, b.Init})
+	if err != nil {
+		return nil, err
+	}
+	defer sess.Close()
+	run := func() error { _, err := sess.Run(nil, nil, []*tf.Operation{mm.Op}); return err }
+	for range 2 {
+		if err := run(); err != nil {
+			return nil, err
+		}
+	}
+	var out []float64
+	start := time.Now()
+	for len(out) < 50 && (len(out) < 5 || time.Since(start) < 3*time.Second) {
+		t := time.Now()
+		if err := run(); err != nil {
+			return nil, err
+		}
+		out = append(out, time.Since(t).Seconds())
+	}
+	return out, nil
+}
+
+// probeTrivialRun times n runs of a graph with the training step's feeds
+// and fetches and almost nothing in between, driven from Go as tfmodel
+// drives a step: a new int32 tensor of 32 indices per run, two scalars read
+// back.
+func probeTrivialRun(opts *tf.SessionOptions, n int) ([]float64, error) {
+	s := op.NewScope()
+	batch := op.Placeholder(s.SubScope("batch"), tf.Int32, op.PlaceholderShape(tf.MakeShape(-1)))
+	sum := op.Cast(s.SubScope("sum_f"), op.Sum(s.SubScope("sum"), batch, op.Const(s.SubScope("axis"), []int32{0})), tf.Float)
+	size := op.Cast(s.SubScope("size_f"), op.Size(s.SubScope("size"), batch), tf.Float)
+	sess, err := newSession(s, opts, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer sess.Close()
+	order := tfmodel.Order(1, 0, 60000, true)
+	lo := 0
+	return timeCalls(n/10, n, func() error {
+		if lo+32 > len(order) {
+			lo = 0
+		}
+		t, err := int32Tensor(order[lo:lo+32], 32)
+		lo += 32
+		if err != nil {
+			return err
+		}
+		out, err := sess.Run(map[tf.Output]*tf.Tensor{batch: t}, []tf.Output{sum, size}, nil)
+		if err != nil {
+			return err
+		}
+		_, _ = out[0].Value().(float32), out[1].Value().(float32)
+		return nil
+	})
+}
+
+func int32Tensor(data []int32, shape ...int64) (*tf.Tensor, error) {
+	b := unsafe.Slice((*byte)(unsafe.Pointer(&data[0])), len(data)*4)
+	return tf.ReadTensor(tf.Int32, shape, bytes.NewReader(b))
+}
+
+// probeStepFloor builds k training steps of the tutorial model, batch 32,
+// on 60,000 random resident examples, unrolled into one graph, and times
+// runs of all k at once (two warm-up runs first). It returns the seconds per
+// run.
+func probeStepFloor(opts *tf.SessionOptions, k, runs int) ([]float64, error) {
+	const n, batchSize = 60000, 32
+	s := op.NewScope()
+	init := s.SubScope("init")
+	var inits []*tf.Operation
+	variable := func(name string, dtype tf.DataType, shape []int64, initial tf.Output) *graph.Variable {
+		v, err := graph.NewVariable(s, name, dtype, shape, initial)
+		if err != nil {
+			s.UpdateErr("variable", err)
+			return &graph.Variable{}
+		}
+		inits = append(inits, v.Init)
+		return v
+	}
+	images := variable("data/images", tf.Float, []int64{n, features},
+		op.RandomUniform(init.SubScope("images"), op.Const(init.SubScope("images_shape"), []int64{n, features}), tf.Float))
+	labels := variable("data/labels", tf.Int32, []int64{n},
+		op.RandomUniformInt(init.SubScope("labels"), op.Const(init.SubScope("labels_shape"), []int64{n}),
+			op.Const(init.SubScope("lo"), int32(0)), op.Const(init.SubScope("hi"), int32(classes))))
+	layers := []struct {
+		name    string
+		in, out int64
+		act     graph.Activation
+	}{{"dense", features, hidden, graph.ReLU}, {"dense_1", hidden, classes, graph.Softmax}}
+	var weights, momentums, velocities []*graph.Variable
+	for i, l := range layers {
+		weights = append(weights,
+			variable(l.name+"/kernel", tf.Float, []int64{l.in, l.out}, graph.GlorotUniform(init.SubScope(l.name), [2]int64{l.in, l.out}, [2]int64{1, int64(i)})),
+			variable(l.name+"/bias", tf.Float, []int64{l.out}, graph.Zeros(init.SubScope(l.name+"_b"), []int64{l.out})))
+	}
+	for _, w := range weights {
+		momentums = append(momentums, variable(w.Name+"_m", tf.Float, w.Shape, graph.Zeros(init.SubScope(w.Name+"_m"), w.Shape)))
+		velocities = append(velocities, variable(w.Name+"_v", tf.Float, w.Shape, graph.Zeros(init.SubScope(w.Name+"_v"), w.Shape)))
+	}
+	iterations := variable("adam/iteration", tf.Int64, []int64{}, op.Const(init.SubScope("zero"), int64(0)))
+	lr := variable("adam/learning_rate", tf.Float, []int64{}, op.Const(init.SubScope("lr"), float32(1e-3)))
+	var means []*graph.Variable // loss total, count; accuracy total, count
+	for _, name := range []string{"loss_total", "loss_count", "acc_total", "acc_count"} {
+		means = append(means, variable("metrics/"+name, tf.Float, []int64{}, op.Const(init.SubScope(name), float32(0))))
+	}
+	if err := s.Err(); err != nil {
+		return nil, err
+	}
+
+	adam := graph.DefaultAdam()
+	batch := op.Placeholder(s.SubScope("batch"), tf.Int32, op.PlaceholderShape(tf.MakeShape(int64(k*batchSize))))
+	var prev []*tf.Operation
+	for step := range k {
+		ss := s.SubScope(fmt.Sprintf("step%d", step))
+		// Everything the step reads waits for the previous step's updates.
+		after := ss.WithControlDependencies(prev...)
+		read := func(v *graph.Variable) tf.Output {
+			return op.ReadVariableOp(after.SubScope("read"), v.Handle, v.DType)
+		}
+		idx := op.Slice(after.SubScope("idx"), batch,
+			op.Const(ss.SubScope("begin"), []int32{int32(step * batchSize)}), op.Const(ss.SubScope("size"), []int32{batchSize}))
+		x := op.ResourceGather(ss.SubScope("x"), images.Handle, idx, tf.Float)
+		y := op.ResourceGather(ss.SubScope("y"), labels.Handle, idx, tf.Int32)
+		reads := make([]*graph.Variable, len(weights))
+		for i, w := range weights {
+			reads[i] = &graph.Variable{Name: w.Name, DType: w.DType, Shape: w.Shape, Handle: w.Handle, Value: read(w)}
+		}
+		h := graph.Flatten(ss, x, features)
+		var logits tf.Output
+		for i, l := range layers {
+			d := &graph.Dense{Name: l.name, Units: int(l.out), Activation: l.act, Kernel: reads[2*i], Bias: reads[2*i+1]}
+			h, logits = d.Call(ss, h)
+		}
+		loss := graph.SparseCategoricalCrossentropy(ss, logits, y)
+		grads, err := graph.Gradients(ss, logits, loss.LogitsGrads, reads)
+		if err != nil {
+			return nil, err
+		}
+		// Adam as graph.Adam.Minimize builds it.
+		as := ss.SubScope("adam")
+		t := op.Cast(as.SubScope("t"), op.AddV2(as.SubScope("next"), read(iterations), op.Const(as.SubScope("one"), int64(1))), tf.Float)
+		beta1, beta2 := op.Const(as.SubScope("beta1"), adam.Beta1), op.Const(as.SubScope("beta2"), adam.Beta2)
+		b1p, b2p := op.Pow(as.SubScope("b1p"), beta1, t), op.Pow(as.SubScope("b2p"), beta2, t)
+		eps := op.Const(as.SubScope("eps"), adam.Epsilon)
+		lrt := read(lr)
+		var updates []*tf.Operation
+		for i, w := range weights {
+			updates = append(updates, op.ResourceApplyAdam(as.SubScope("apply"), w.Handle, momentums[i].Handle, velocities[i].Handle,
+				b1p, b2p, lrt, beta1, beta2, eps, grads[i]))
+		}
+		updates = append(updates, op.AssignAddVariableOp(as.WithControlDependencies(updates...).SubScope("increment"),
+			iterations.Handle, op.Const(as.SubScope("inc"), int64(1))))
+		// The running loss and accuracy, as tfmodel updates them.
+		ms := ss.SubScope("metrics")
+		count := op.Cast(ms.SubScope("n"), op.Size(ms.SubScope("size"), y), tf.Float)
+		correct := op.Sum(ms.SubScope("correct"), graph.Matches(ms, h, y), op.Const(ms.SubScope("axis"), []int32{0}))
+		for i, v := range []tf.Output{op.Mul(ms.SubScope("weighted"), loss.Value, count), count, correct, count} {
+			updates = append(updates, op.AssignAddVariableOp(ms.SubScope("add"), means[i].Handle, v))
+		}
+		prev = []*tf.Operation{op.NoOp(ss.WithControlDependencies(updates...).SubScope("done"))}
+	}
+	rs := s.SubScope("result").WithControlDependencies(prev...)
+	readMean := func(total, count *graph.Variable) tf.Output {
+		return op.DivNoNan(rs.SubScope("mean"), op.ReadVariableOp(rs.SubScope("total"), total.Handle, tf.Float),
+			op.ReadVariableOp(rs.SubScope("count"), count.Handle, tf.Float))
+	}
+	fetches := []tf.Output{readMean(means[0], means[1]), readMean(means[2], means[3])}
+	sess, err := newSession(s, opts, inits)
+	if err != nil {
+		return nil, err
+	}
+	defer sess.Close()
+
+	order := tfmodel.Order(1, 0, n, true)
+	lo := 0
+	return timeCalls(2, runs, func() error {
+		if lo+k*batchSize > len(order) {
+			lo = 0
+		}
+		t, err := int32Tensor(order[lo:lo+k*batchSize], int64(k*batchSize))
+		lo += k * batchSize
+		if err != nil {
+			return err
+		}
+		out, err := sess.Run(map[tf.Output]*tf.Tensor{batch: t}, fetches, nil)
+		if err != nil {
+			return err
+		}
+		_, _ = out[0].Value().(float32), out[1].Value().(float32)
+		return nil
+	})
+}

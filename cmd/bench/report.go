@@ -1,0 +1,138 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+)
+
+// report is everything one run measured, as -json writes it.
+type report struct {
+	Config    config        `json:"config"`
+	Machine   machine       `json:"machine"`
+	Started   time.Time     `json:"started"`
+	Seconds   float64       `json:"seconds"`
+	Go        []trainResult `json:"go"`
+	Python    []trainResult `json:"python,omitempty"`
+	GoLatency *goLatency    `json:"go_latency,omitempty"`
+	PyLatency *pyLatency    `json:"python_latency,omitempty"`
+	Probe     *probe        `json:"probe,omitempty"`
+}
+
+// trainResult is one training run of either side: what the child wrote,
+// plus what the parent saw of the child process.
+type trainResult struct {
+	Seed          int64     `json:"seed"`
+	Epochs        int       `json:"epochs"`
+	BatchSize     int       `json:"batch_size"`
+	TrainExamples int       `json:"train_examples"`
+	EpochSeconds  []float64 `json:"epoch_seconds"` // from the end of the previous epoch (or the start of fit) to the end of this one
+	TrainLoss     float64   `json:"train_loss"`
+	TrainAccuracy float64   `json:"train_accuracy"`
+	TestLoss      float64   `json:"test_loss"`
+	TestAccuracy  float64   `json:"test_accuracy"`
+	// Batch prediction of the test set, timed PredictSeconds after one
+	// untimed warm-up call.
+	PredictImages  int       `json:"predict_images"`
+	PredictSeconds []float64 `json:"predict_seconds"`
+	// getrusage(RUSAGE_SELF).ru_maxrss read in the child right after fit.
+	PeakRSSKBAfterTraining int64 `json:"peak_rss_kb_after_training"`
+	// The child's whole-life ru_maxrss (training, evaluation, prediction,
+	// saving) as the parent's wait4 reports it.
+	ChildMaxRSSKB int64             `json:"child_max_rss_kb"`
+	ChildSeconds  float64           `json:"child_seconds"`
+	JITCompile    *bool             `json:"jit_compile,omitempty"` // Keras's resolved jit_compile
+	Versions      map[string]string `json:"versions,omitempty"`
+	Threads       *threadsInfo      `json:"threads,omitempty"`
+}
+
+type threadsInfo struct {
+	IntraOp int `json:"intra_op"`
+	InterOp int `json:"inter_op"`
+}
+
+func (t trainResult) steps() int {
+	return (t.TrainExamples + t.BatchSize - 1) / t.BatchSize
+}
+
+func (t trainResult) summary() string {
+	return fmt.Sprintf("epochs %s s; test accuracy %.4f; predict %.3f s; peak RSS %s after training",
+		formatList(t.EpochSeconds, 2), t.TestAccuracy, median(t.PredictSeconds), mib(t.PeakRSSKBAfterTraining))
+}
+
+// goLatency is the Go latency child's result: seconds per single-image
+// prediction, one entry per timed call.
+type goLatency struct {
+	Image int `json:"image"`
+	// savedmodel.Load + Model.Predict(img, 1) on the SavedModel Go wrote.
+	SavedModelPredict []float64 `json:"savedmodel_predict_seconds"`
+	// The same SavedModel through a bare Session.Run of its serving
+	// signature, tensors copied flat, with the benchmark's thread settings:
+	// the floor under savedmodel.Predict.
+	SessionRun []float64 `json:"session_run_seconds"`
+	// savedmodel.Predict on the SavedModel that Keras's model.export wrote.
+	KerasExportPredict []float64 `json:"keras_export_predict_seconds,omitempty"`
+}
+
+// pyLatency is the Python latency child's result (see
+// scripts/bench_keras.py).
+type pyLatency struct {
+	Image                 int               `json:"image"`
+	KerasPredict          []float64         `json:"keras_predict_seconds"`
+	KerasCall             []float64         `json:"keras_call_seconds"`
+	GoSavedModelSignature []float64         `json:"go_savedmodel_signature_seconds"`
+	KerasExportSignature  []float64         `json:"keras_export_signature_seconds"`
+	TrivialCall           []float64         `json:"trivial_call_seconds"`
+	Versions              map[string]string `json:"versions,omitempty"`
+	Threads               *threadsInfo      `json:"threads,omitempty"`
+}
+
+// probe is the Go probe child's result: the machine's MatMul peak and the
+// costs a training step is made of, measured through the same TensorFlow
+// runtime the model trains on.
+type probe struct {
+	MatMulN       int       `json:"matmul_n"`
+	MatMulSeconds []float64 `json:"matmul_seconds"` // per n×n·n×n product
+	// One Session.Run of a graph with the training step's interface (32
+	// int32 indices fed, two float scalars fetched) and nothing else.
+	TrivialRunSeconds []float64 `json:"trivial_run_seconds"`
+	// FloorSteps training steps, unrolled into one graph and chained by
+	// control dependencies, run by one Session.Run: seconds per run.
+	FloorSteps      int       `json:"floor_steps"`
+	FloorRunSeconds []float64 `json:"floor_run_seconds"`
+	// The same step graph built with one step, one Session.Run per step:
+	// seconds per run.
+	OneStepRunSeconds []float64 `json:"one_step_run_seconds"`
+}
+
+func (p *probe) matmulGFLOPS() float64 {
+	n := float64(p.MatMulN)
+	return 2 * n * n * n / median(p.MatMulSeconds) / 1e9
+}
+
+// floorStepSeconds is the kernel floor of one training step: the step's
+// graph with the per-call cost amortised over FloorSteps steps.
+func (p *probe) floorStepSeconds() float64 {
+	return median(p.FloorRunSeconds) / float64(p.FloorSteps)
+}
+
+func writeJSON(path string, r *report) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+// readJSON reads a child's result file.
+func readJSON(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
