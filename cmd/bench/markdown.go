@@ -138,8 +138,12 @@ var methodText = fmt.Sprintf(`- **Processes.** Every measurement runs in a child
   finds, handed to Python), scaled to float32(p/255) bit for bit alike (Python
   by a 256-entry lookup, to avoid the tutorial's transient float64 array),
   the same model, Keras's Adam defaults, batch 32, shuffling every epoch,
-  seeds 1..N (keras.utils.set_random_seed; tfmodel CompileOptions.Seed and
-  FitOptions.Seed), the same intra-/inter-op thread counts (ConfigProto in
+  seeds 1..N for the initial weights (keras.utils.set_random_seed;
+  tfmodel CompileOptions.Seed) and Go's shuffling (FitOptions.Seed). Keras's
+  shuffling is left unseeded, as in the tutorial: with TensorFlow's global
+  seed set, Keras 3 re-seeds its per-epoch tf.random.shuffle and visits the
+  data in the same order every epoch, a different training that lands about
+  a point lower. The same intra-/inter-op thread counts (ConfigProto in
   Go, tf.config.threading in Python, set before TensorFlow starts).
 - **Seconds per epoch.** Time from the end of the previous epoch (or the
   start of fit) to an epoch-end callback (tfmodel Callback; Keras
