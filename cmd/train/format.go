@@ -41,3 +41,11 @@ func joinNames(paths []string) string {
 	}
 	return strings.Join(names, ", ")
 }
+
+// plural is "1 epoch", "10 epochs".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, noun)
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}

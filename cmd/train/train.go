@@ -100,7 +100,7 @@ func train(ctx context.Context, cfg config, stdout io.Writer) error {
 		say("Stopped early after epoch %d: val_loss last improved at epoch %d, whose weights are restored", stopper.StoppedEpoch+1, stopper.BestEpoch+1)
 	}
 	if last := len(history.Loss) - 1; last >= 0 {
-		say("Trained %d epochs: loss %.4f, accuracy %.4f", len(history.Loss), history.Loss[last], history.Accuracy[last])
+		say("Trained %s: loss %.4f, accuracy %.4f", plural(len(history.Loss), "epoch"), history.Loss[last], history.Accuracy[last])
 	} else {
 		say("Training was already complete in %s", cfg.checkpointDir)
 	}
