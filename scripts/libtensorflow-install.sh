@@ -94,6 +94,7 @@ install_system_packages() {
   fi
   say "installing Debian packages: ${missing[*]}"
   # An old package list may not know a package: update once if needed.
+  export DEBIAN_FRONTEND=noninteractive
   apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 ||
     { apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null; } ||
     die "apt-get install ${missing[*]} failed"
