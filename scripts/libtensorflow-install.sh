@@ -80,7 +80,8 @@ data_found() {
 install_system_packages() {
   local missing=() p
   for p in "${SYSTEM_PACKAGES[@]}"; do
-    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+    # dpkg -s succeeds for a removed package whose config files remain.
+    [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] || missing+=("$p")
   done
   if [ "$with_data" = 1 ] && ! data_found; then missing+=(dataset-fashion-mnist); fi
   [ ${#missing[@]} -gt 0 ] || return 0
