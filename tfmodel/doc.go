@@ -17,6 +17,13 @@
 // TensorFlow variables for the length of a Fit and each step gathers its
 // batch in the graph, so a step is one session run fed 32 indices.
 //
+// Fit takes Keras's callbacks: BackupAndRestore (checkpoints written by
+// TensorFlow's SaveV2, resumed exactly after a crash), EarlyStopping,
+// TensorBoard, or any Callback. A trained model is saved as a SavedModel
+// (Save, read by Python TensorFlow, Keras, TFLite and package savedmodel) or
+// as a Keras 3 .keras file (SaveKeras, LoadKeras, through package
+// kerasfile).
+//
 // Images are flat float32 slices, N×28×28 values scaled to [0, 1] (see
 // loader.Split.Scaled); labels are class indices 0..9 as uint8. A model owns
 // its graph and session: Close releases them.
