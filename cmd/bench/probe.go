@@ -195,27 +195,33 @@ func probeStepFloor(opts *tf.SessionOptions, k, runs int) ([]float64, error) {
 		in, out int64
 		act     graph.Activation
 	}{{"dense", features, hidden, graph.ReLU}, {"dense_1", hidden, classes, graph.Softmax}}
-	var weights, momentums, velocities []*graph.Variable
+	var weights []*graph.Variable
 	for i, l := range layers {
 		weights = append(weights,
 			variable(l.name+"/kernel", tf.Float, []int64{l.in, l.out}, graph.GlorotUniform(init.SubScope(l.name), [2]int64{l.in, l.out}, [2]int64{1, int64(i)})),
 			variable(l.name+"/bias", tf.Float, []int64{l.out}, graph.Zeros(init.SubScope(l.name+"_b"), []int64{l.out})))
 	}
-	for _, w := range weights {
-		momentums = append(momentums, variable(w.Name+"_m", tf.Float, w.Shape, graph.Zeros(init.SubScope(w.Name+"_m"), w.Shape)))
-		velocities = append(velocities, variable(w.Name+"_v", tf.Float, w.Shape, graph.Zeros(init.SubScope(w.Name+"_v"), w.Shape)))
+	adam := graph.DefaultAdam()
+	state, err := adam.NewState(s, weights)
+	if err != nil {
+		return nil, err
 	}
-	iterations := variable("adam/iteration", tf.Int64, []int64{}, op.Const(init.SubScope("zero"), int64(0)))
-	lr := variable("adam/learning_rate", tf.Float, []int64{}, op.Const(init.SubScope("lr"), float32(1e-3)))
-	var means []*graph.Variable // loss total, count; accuracy total, count
-	for _, name := range []string{"loss_total", "loss_count", "acc_total", "acc_count"} {
-		means = append(means, variable("metrics/"+name, tf.Float, []int64{}, op.Const(init.SubScope(name), float32(0))))
+	for _, v := range state.Variables() {
+		inits = append(inits, v.Init)
 	}
+	lossMean, err := graph.NewMean(s, "loss")
+	if err != nil {
+		return nil, err
+	}
+	accMean, err := graph.NewMean(s, "accuracy")
+	if err != nil {
+		return nil, err
+	}
+	inits = append(inits, lossMean.Reset, accMean.Reset)
 	if err := s.Err(); err != nil {
 		return nil, err
 	}
 
-	adam := graph.DefaultAdam()
 	batch := op.Placeholder(s.SubScope("batch"), tf.Int32, op.PlaceholderShape(tf.MakeShape(int64(k*batchSize))))
 	var prev []*tf.Operation
 	for step := range k {
@@ -244,35 +250,21 @@ func probeStepFloor(opts *tf.SessionOptions, k, runs int) ([]float64, error) {
 		if err != nil {
 			return nil, err
 		}
-		// Adam as graph.Adam.Minimize builds it.
-		as := ss.SubScope("adam")
-		t := op.Cast(as.SubScope("t"), op.AddV2(as.SubScope("next"), read(iterations), op.Const(as.SubScope("one"), int64(1))), tf.Float)
-		beta1, beta2 := op.Const(as.SubScope("beta1"), adam.Beta1), op.Const(as.SubScope("beta2"), adam.Beta2)
-		b1p, b2p := op.Pow(as.SubScope("b1p"), beta1, t), op.Pow(as.SubScope("b2p"), beta2, t)
-		eps := op.Const(as.SubScope("eps"), adam.Epsilon)
-		lrt := read(lr)
-		var updates []*tf.Operation
-		for i, w := range weights {
-			updates = append(updates, op.ResourceApplyAdam(as.SubScope("apply"), w.Handle, momentums[i].Handle, velocities[i].Handle,
-				b1p, b2p, lrt, beta1, beta2, eps, grads[i]))
+		apply, err := adam.Apply(after.SubScope("adam"), state, weights, grads)
+		if err != nil {
+			return nil, err
 		}
-		updates = append(updates, op.AssignAddVariableOp(as.WithControlDependencies(updates...).SubScope("increment"),
-			iterations.Handle, op.Const(as.SubScope("inc"), int64(1))))
 		// The running loss and accuracy, as tfmodel updates them.
 		ms := ss.SubScope("metrics")
 		count := op.Cast(ms.SubScope("n"), op.Size(ms.SubScope("size"), y), tf.Float)
 		correct := op.Sum(ms.SubScope("correct"), graph.Matches(ms, h, y), op.Const(ms.SubScope("axis"), []int32{0}))
-		for i, v := range []tf.Output{op.Mul(ms.SubScope("weighted"), loss.Value, count), count, correct, count} {
-			updates = append(updates, op.AssignAddVariableOp(ms.SubScope("add"), means[i].Handle, v))
-		}
+		updates := []*tf.Operation{apply,
+			lossMean.Update(ms.SubScope("loss"), op.Mul(ms.SubScope("weighted"), loss.Value, count), count),
+			accMean.Update(ms.SubScope("accuracy"), correct, count)}
 		prev = []*tf.Operation{op.NoOp(ss.WithControlDependencies(updates...).SubScope("done"))}
 	}
-	rs := s.SubScope("result").WithControlDependencies(prev...)
-	readMean := func(total, count *graph.Variable) tf.Output {
-		return op.DivNoNan(rs.SubScope("mean"), op.ReadVariableOp(rs.SubScope("total"), total.Handle, tf.Float),
-			op.ReadVariableOp(rs.SubScope("count"), count.Handle, tf.Float))
-	}
-	fetches := []tf.Output{readMean(means[0], means[1]), readMean(means[2], means[3])}
+	rs := s.SubScope("result")
+	fetches := []tf.Output{lossMean.Read(rs, prev...), accMean.Read(rs, prev...)}
 	sess, err := newSession(s, opts, inits)
 	if err != nil {
 		return nil, err
