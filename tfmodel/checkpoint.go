@@ -38,20 +38,7 @@ func (m *Sequential) SaveCheckpoint(prefix string) error {
 	if err := os.MkdirAll(filepath.Dir(prefix), 0o755); err != nil {
 		return fmt.Errorf("tfmodel: save checkpoint %s: %w", prefix, err)
 	}
-	s := m.net.saver
-	feeds, err := prefixFeed(s, prefix)
-	if err != nil {
-		return fmt.Errorf("tfmodel: save checkpoint %s: %w", prefix, err)
-	}
-	for i, v := range []int64{int64(m.pos.Epoch), int64(m.pos.Step), int64(m.pos.Seed)} {
-		if feeds[s.Extras[i]], err = tf.NewTensor(v); err != nil {
-			return fmt.Errorf("tfmodel: save checkpoint %s: %w", prefix, err)
-		}
-	}
-	if _, err := m.session.Run(feeds, nil, []*tf.Operation{s.Save}); err != nil {
-		return fmt.Errorf("tfmodel: save checkpoint %s: %w", prefix, err)
-	}
-	return nil
+	return m.runSaver(prefix, m.net.saver, int64(m.pos.Epoch), int64(m.pos.Step), int64(m.pos.Seed))
 }
 
 // RestoreCheckpoint loads a checkpoint written by SaveCheckpoint and returns
@@ -89,11 +76,17 @@ func (m *Sequential) RestoreCheckpoint(prefix string) (Position, error) {
 	return pos, nil
 }
 
-// runSaver runs a saver's Save operation with its prefix fed.
-func (m *Sequential) runSaver(prefix string, saver *graph.Saver) error {
+// runSaver runs a saver's Save operation with its prefix and its extras'
+// values fed.
+func (m *Sequential) runSaver(prefix string, saver *graph.Saver, extras ...int64) error {
 	feeds, err := prefixFeed(saver, prefix)
 	if err != nil {
 		return fmt.Errorf("tfmodel: checkpoint %s: %w", prefix, err)
+	}
+	for i, v := range extras {
+		if feeds[saver.Extras[i]], err = tf.NewTensor(v); err != nil {
+			return fmt.Errorf("tfmodel: checkpoint %s: %w", prefix, err)
+		}
 	}
 	if _, err := m.session.Run(feeds, nil, []*tf.Operation{saver.Save}); err != nil {
 		return fmt.Errorf("tfmodel: checkpoint %s: %w", prefix, err)
