@@ -23,6 +23,14 @@ type TrainEnder interface {
 	TrainEnd(model *Sequential, err error) error
 }
 
+// BatchEnder is a Callback told after each training step, as Keras's
+// Callback.on_train_batch_end: step counts the epoch's steps from 1, and
+// logs hold the epoch's running means so far. An error ends training and
+// Fit returns it, with Position at the step just taken.
+type BatchEnder interface {
+	BatchEnd(model *Sequential, epoch, step int, logs EpochLogs) error
+}
+
 // Action is what a callback asks of Fit.
 type Action int
 

@@ -3,6 +3,7 @@ package tfmodel_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -192,4 +193,57 @@ func TestTensorBoardLogsTheHistory(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 1, got.Graph["train"], "the model's graph")
+}
+
+// batchRecorder hears every step and fails at one of them.
+type batchRecorder struct {
+	tfmodel.CallbackFunc
+	steps  [][2]int
+	failAt [2]int
+}
+
+func (b *batchRecorder) BatchEnd(_ *tfmodel.Sequential, epoch, step int, logs tfmodel.EpochLogs) error {
+	b.steps = append(b.steps, [2]int{epoch, step})
+	if logs.Loss <= 0 {
+		return errors.New("no running loss")
+	}
+	if b.failAt == [2]int{epoch, step} {
+		return errors.New("stop here")
+	}
+	return nil
+}
+
+func TestBatchEndHearsEveryStep(t *testing.T) {
+	d := loadFashion(t)
+	noEpochEnd := tfmodel.CallbackFunc(func(*tfmodel.Sequential, int, tfmodel.EpochLogs) (tfmodel.Action, error) {
+		return tfmodel.Continue, nil
+	})
+	tests := []struct {
+		name      string
+		failAt    [2]int
+		wantSteps int
+		wantErr   string
+	}{
+		{"every step of two epochs", [2]int{-1, -1}, 2 * 3, ""},
+		{"an error stops at its step", [2]int{1, 2}, 3 + 2, "epoch 2, step 2: callback: stop here"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := newTutorialModel(t, 3)
+			rec := &batchRecorder{CallbackFunc: noEpochEnd, failAt: tt.failAt}
+			opts := tfmodel.DefaultFitOptions()
+			opts.Epochs, opts.BatchSize = 2, 32
+			opts.Callbacks = []tfmodel.Callback{rec}
+			_, err := m.Fit(context.Background(), d.trainX[:96*784], d.trainY[:96], opts)
+			require.Len(t, rec.steps, tt.wantSteps)
+			assert.Equal(t, [2]int{0, 1}, rec.steps[0])
+			if tt.wantErr == "" {
+				require.NoError(t, err)
+				assert.Equal(t, [2]int{1, 3}, rec.steps[len(rec.steps)-1])
+				return
+			}
+			require.ErrorContains(t, err, tt.wantErr)
+			assert.Equal(t, tfmodel.Position{Epoch: 1, Step: 2, Seed: opts.Seed}, m.Position())
+		})
+	}
 }

@@ -87,7 +87,7 @@ func (m *Sequential) Fit(ctx context.Context, x []float32, y []uint8, opts FitOp
 		}
 		bar := newProgbar(opts.Progress, steps)
 		bar.epoch(epoch, opts.Epochs)
-		logs, err := m.trainEpoch(ctx, epoch, Order(start.Seed, epoch, n, opts.Shuffle), opts.BatchSize, first, bar)
+		logs, err := m.trainEpoch(ctx, epoch, Order(start.Seed, epoch, n, opts.Shuffle), opts.BatchSize, first, bar, batchEnders(opts.Callbacks))
 		if err != nil {
 			return history, err
 		}
@@ -117,7 +117,7 @@ func (m *Sequential) Fit(ctx context.Context, x []float32, y []uint8, opts FitOp
 // Each step is a single session run: feed the batch's indices, fetch the
 // running means. A resumed epoch (first > 0) keeps the running means the
 // checkpoint restored.
-func (m *Sequential) trainEpoch(ctx context.Context, epoch int, order []int32, batchSize, first int, bar *progbar) (EpochLogs, error) {
+func (m *Sequential) trainEpoch(ctx context.Context, epoch int, order []int32, batchSize, first int, bar *progbar, enders []BatchEnder) (EpochLogs, error) {
 	net := m.net
 	if first == 0 {
 		if _, err := m.session.Run(nil, nil, []*tf.Operation{net.trainReset}); err != nil {
@@ -142,6 +142,11 @@ func (m *Sequential) trainEpoch(ctx context.Context, epoch int, order []int32, b
 		m.pos.Epoch, m.pos.Step = epoch, step+1
 		logs.Loss, logs.Accuracy = scalar(out[0]), scalar(out[1])
 		bar.update(step+1, logs)
+		for _, e := range enders {
+			if err := e.BatchEnd(m, epoch, step+1, logs); err != nil {
+				return logs, fmt.Errorf("tfmodel: fit: epoch %d, step %d: callback: %w", epoch+1, step+1, err)
+			}
+		}
 	}
 	m.pos.Epoch, m.pos.Step = epoch+1, 0
 	return logs, nil
@@ -194,6 +199,17 @@ func Order(seed uint64, epoch, n int, shuffle bool) []int32 {
 		r.Shuffle(n, func(i, j int) { order[i], order[j] = order[j], order[i] })
 	}
 	return order
+}
+
+// batchEnders are the callbacks that want to hear of every step.
+func batchEnders(callbacks []Callback) []BatchEnder {
+	var enders []BatchEnder
+	for _, cb := range callbacks {
+		if e, ok := cb.(BatchEnder); ok {
+			enders = append(enders, e)
+		}
+	}
+	return enders
 }
 
 func (o FitOptions) validate() error {

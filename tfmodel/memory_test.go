@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gokeras/fashion/internal/onednn"
 	"github.com/gokeras/fashion/internal/rss"
 	"github.com/gokeras/fashion/tfmodel"
 )
@@ -31,6 +32,7 @@ func TestMemoryFlatAcrossEpochs(t *testing.T) {
 	_, err := m.Fit(context.Background(), d.trainX, d.trainY, opts)
 	require.NoError(t, err)
 	mb := func(b int64) float64 { return float64(b) / (1 << 20) }
+	t.Logf("oneDNN %s", onednn.Setting())
 	for i, s := range samples {
 		t.Logf("after epoch %d: RSS %.1f MiB, malloc in use %.2f MiB", i+1, mb(s), mb(mallocs[i]))
 	}

@@ -35,7 +35,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
-	if err := train(ctx, cfg, stdout); err != nil {
+	if err := train(ctx, cfg, stdout, stderr); err != nil {
 		fmt.Fprintf(stderr, "train: %v\n", err)
 		if errors.Is(err, context.Canceled) {
 			return exitInterrupted

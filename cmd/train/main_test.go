@@ -13,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/gokeras/fashion/internal/tflog"
 )
 
 // buildTrain builds the command once per test binary run, as a user would
@@ -25,6 +27,9 @@ func buildTrain(t *testing.T) string {
 	return bin
 }
 
+// runCommand runs cmd/train and returns its stdout, its own stderr (without
+// the lines libtensorflow prints before main on CPUs where oneDNN is on by
+// default: see tflog) and its exit status.
 func runCommand(t *testing.T, bin string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	var o, e bytes.Buffer
@@ -32,10 +37,10 @@ func runCommand(t *testing.T, bin string, args ...string) (stdout, stderr string
 	cmd.Stdout, cmd.Stderr = &o, &e
 	err := cmd.Run()
 	if exit, ok := err.(*exec.ExitError); ok {
-		return o.String(), e.String(), exit.ExitCode()
+		return o.String(), tflog.Own(e.String()), exit.ExitCode()
 	}
 	require.NoError(t, err)
-	return o.String(), e.String(), 0
+	return o.String(), tflog.Own(e.String()), 0
 }
 
 func TestTrainEndToEnd(t *testing.T) {

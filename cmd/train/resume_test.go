@@ -1,23 +1,28 @@
 package main
 
 import (
-	"bytes"
+	"bufio"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/gokeras/fashion/internal/tflog"
 )
 
 // TestInterruptedTrainingResumes kills training in the middle of an epoch
-// (SIGKILL: no chance to save) and interrupts it (SIGINT: saves where it
-// stopped); rerunning the same command resumes, and both end with the
-// model of a run never interrupted, bit for bit.
+// (SIGKILL: no chance to save) and interrupts it (SIGINT, SIGTERM: saves
+// where it stopped); rerunning the same command resumes, and each ends with
+// the model of a run never interrupted, bit for bit. Training is paused at
+// a chosen step of the second epoch (TRAIN_TEST_PAUSE_AT) and signalled once
+// it says so, so the signal lands at the same step on any machine.
 func TestInterruptedTrainingResumes(t *testing.T) {
 	bin := buildTrain(t)
 	args := func(dir string) []string {
@@ -41,36 +46,38 @@ func TestInterruptedTrainingResumes(t *testing.T) {
 		name     string
 		signal   os.Signal
 		wantCode int
-		resumeAt *regexp.Regexp
+		resumeAt string
 	}{
-		{"SIGKILL", syscall.SIGKILL, -1, regexp.MustCompile(`Resuming from checkpoint \S+ckpt-epoch1 at epoch 2, step 0`)},
-		{"SIGINT", syscall.SIGINT, exitInterrupted, regexp.MustCompile(`Resuming from checkpoint \S+ckpt-epoch1-step\d+ at epoch 2, step [1-9]\d*`)},
-		{"SIGTERM", syscall.SIGTERM, exitInterrupted, regexp.MustCompile(`Resuming from checkpoint \S+ckpt-epoch1-step\d+ at epoch 2, step [1-9]\d*`)},
+		{"SIGKILL", syscall.SIGKILL, -1, `Resuming from checkpoint \S+ckpt-epoch1 at epoch 2, step 0\n`},
+		{"SIGINT", syscall.SIGINT, exitInterrupted, `Resuming from checkpoint \S+ckpt-epoch1-step700 at epoch 2, step 700\n`},
+		{"SIGTERM", syscall.SIGTERM, exitInterrupted, `Resuming from checkpoint \S+ckpt-epoch1-step700 at epoch 2, step 700\n`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			var out, errOut bytes.Buffer
 			cmd := exec.Command(bin, args(dir)...)
-			cmd.Stdout, cmd.Stderr = &out, &errOut
+			cmd.Env = append(os.Environ(), pauseAtVar+"=2:700" /* of the epoch's 1,875 steps */)
+			stderrPipe, err := cmd.StderrPipe()
+			require.NoError(t, err)
 			require.NoError(t, cmd.Start())
-			// Wait for the first epoch's checkpoint, then a little more: the
-			// signal lands in the middle of the second epoch.
-			state := filepath.Join(dir, "checkpoints", "checkpoint")
-			deadline := time.Now().Add(2 * time.Minute)
-			for {
-				if _, err := os.Stat(state); err == nil {
-					break
-				}
-				require.True(t, time.Now().Before(deadline), "no checkpoint after the first epoch: %s", errOut.String())
-				time.Sleep(20 * time.Millisecond)
+
+			// Read stderr up to the pause, then signal; keep the rest.
+			lines := bufio.NewScanner(stderrPipe)
+			var before []string
+			paused := false
+			for !paused && lines.Scan() {
+				before = append(before, lines.Text())
+				paused = lines.Text() == "train: paused at epoch 2, step 700 ("+pauseAtVar+")"
 			}
-			time.Sleep(400 * time.Millisecond)
+			require.True(t, paused, "training never reached the pause: %s", strings.Join(before, "\n"))
 			require.NoError(t, cmd.Process.Signal(tt.signal))
-			err := cmd.Wait()
+			rest, err := io.ReadAll(stderrPipe)
+			require.NoError(t, err)
+			err = cmd.Wait()
 			require.Error(t, err)
-			assert.Equal(t, tt.wantCode, cmd.ProcessState.ExitCode(), "stderr: %s", errOut.String())
+			own := tflog.Own(string(rest))
+			assert.Equal(t, tt.wantCode, cmd.ProcessState.ExitCode(), "stderr: %s", own)
 			if tt.signal != syscall.SIGKILL {
-				assert.Regexp(t, `train: interrupted at epoch 2, step \d+; saved the training state to \S+ckpt-epoch1-step\d+: rerun the same command to resume`, errOut.String())
+				assert.Regexp(t, `^train: interrupted at epoch 2, step 700; saved the training state to \S+ckpt-epoch1-step700: rerun the same command to resume: context canceled\n$`, own)
 			}
 
 			stdout, stderr, code := runCommand(t, bin, args(dir)...)
@@ -79,5 +86,16 @@ func TestInterruptedTrainingResumes(t *testing.T) {
 			assert.Equal(t, wantAccuracy, testAccuracy.FindString(stdout))
 			assert.Equal(t, weights(whole), weights(dir), "the resumed run ends with the uninterrupted run's weights")
 		})
+	}
+}
+
+func TestPauseSettingIsChecked(t *testing.T) {
+	bin := buildTrain(t)
+	for _, bad := range []string{"2", "0:5", "2:-1", "two:three"} {
+		cmd := exec.Command(bin, "-epochs", "1", "-quiet", "-plots", "", "-out", filepath.Join(t.TempDir(), "m"))
+		cmd.Env = append(os.Environ(), pauseAtVar+"="+bad)
+		out, err := cmd.CombinedOutput()
+		require.Error(t, err, bad)
+		assert.Contains(t, tflog.Own(string(out)), pauseAtVar+"=\""+bad+"\": want EPOCH:STEP, both from 1", bad)
 	}
 }

@@ -16,7 +16,7 @@ import (
 
 // train follows the tutorial's order: data, model, training, evaluation,
 // predictions, then what the tutorial leaves out: saving, and the figures.
-func train(ctx context.Context, cfg config, stdout io.Writer) error {
+func train(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	say := func(format string, args ...any) { fmt.Fprintf(stdout, format+"\n", args...) }
 	verbose := func(format string, args ...any) {
 		if !cfg.quiet {
@@ -79,6 +79,13 @@ func train(ctx context.Context, cfg config, stdout io.Writer) error {
 	}
 	if cfg.logDir != "" {
 		fit.Callbacks = append(fit.Callbacks, &tfmodel.TensorBoard{LogDir: cfg.logDir})
+	}
+	pause, err := pauseFromEnv(ctx, stderr)
+	if err != nil {
+		return err
+	}
+	if pause != nil {
+		fit.Callbacks = append(fit.Callbacks, pause)
 	}
 	var stopper *tfmodel.EarlyStopping
 	if cfg.patience > 0 {

@@ -9,7 +9,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // Current returns the process's resident set size in bytes, from Linux's
@@ -30,12 +29,29 @@ func Current() (int64, error) {
 	return pages * int64(os.Getpagesize()), nil
 }
 
-// Settle collects garbage and gives finalizers time to run. The TensorFlow
-// Go bindings free graphs and tensors in finalizers, so C memory that Go
-// has let go of is only returned once they ran.
+// Settle collects garbage and waits until the finalizers it queued have
+// given back what they hold. The TensorFlow Go bindings free graphs,
+// sessions' graphs and tensors in finalizers, so C memory that Go has let go
+// of is only returned once they ran, one at a time in one goroutine; after
+// hundreds of model loads that takes a while. Each round drops a sentinel
+// with a finalizer of its own and waits for that event rather than for a
+// guessed time, then looks at malloc's bytes in use: Settle returns once a
+// round gave back less than 64 KiB (at least three rounds, at most 200).
+// (The sentinel is 32 bytes: Go's tiny allocator, for smaller objects, may
+// never finalize.)
 func Settle() {
-	for range 3 {
+	last := MallocInUse()
+	for round := 0; round < 200; round++ {
+		done := make(chan struct{})
+		sentinel := new([32]byte)
+		runtime.SetFinalizer(sentinel, func(*[32]byte) { close(done) })
+		sentinel = nil
 		runtime.GC()
-		time.Sleep(10 * time.Millisecond)
+		<-done
+		now := MallocInUse()
+		if round >= 2 && last-now < 64<<10 {
+			return
+		}
+		last = now
 	}
 }
