@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/gokeras/fashion/internal/onednn"
 )
 
 func TestStatistics(t *testing.T) {
@@ -121,7 +123,7 @@ func TestParseFlags(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, full.reduced(), "the defaults are the full run")
 
-	for _, bad := range [][]string{{"-epochs", "0"}, {"-seeds", "0"}, {"-keras-jit", "maybe"}, {"extra"}, {"-threads", "x"}} {
+	for _, bad := range [][]string{{"-epochs", "0"}, {"-seeds", "0"}, {"-keras-jit", "maybe"}, {"extra"}, {"-threads", "x"}, {"-onednn", "sometimes"}} {
 		_, err := parseFlags(bad, &sink)
 		assert.Error(t, err, "%v", bad)
 	}
@@ -358,4 +360,50 @@ func TestTimeInterleaved(t *testing.T) {
 	require.Len(t, times, 2)
 	assert.Len(t, times[0], 2, "warm-up calls are not timed")
 	assert.Len(t, times[1], 2)
+}
+
+func TestOneDNNPasses(t *testing.T) {
+	other := "1"
+	if onednn.Enabled() {
+		other = "0"
+	}
+	tests := []struct {
+		flag string
+		want []onednnSetting
+	}{
+		{"default", []onednnSetting{{}}},
+		{"on", []onednnSetting{{"1"}}},
+		{"off", []onednnSetting{{"0"}}},
+		{"both", []onednnSetting{{}, {other}}},
+	}
+	for _, tt := range tests {
+		got, err := onednnPasses(tt.flag)
+		require.NoError(t, err, tt.flag)
+		assert.Equal(t, tt.want, got, tt.flag)
+	}
+	_, err := onednnPasses("maybe")
+	assert.ErrorContains(t, err, `-onednn "maybe"`)
+}
+
+func TestReportComparesOneDNNSettings(t *testing.T) {
+	r := sampleReport(true)
+	for i := range r.Go {
+		r.Go[i].OneDNN = "on (machine default)"
+	}
+	assert.Empty(t, renderOneDNNComparison(r), "one pass: no comparison")
+	md := renderReport(r, buildRows(r))
+	assert.Contains(t, md, "| TensorFlow's oneDNN kernels, both sides | on (machine default) |")
+
+	off := sampleReport(true)
+	for i := range off.Go {
+		off.Go[i].OneDNN = "off (TF_ENABLE_ONEDNN_OPTS=0)"
+		off.Go[i].EpochSeconds = []float64{2, 1.5, 1.5}
+	}
+	r.OtherOneDNN = off
+	cmp := renderOneDNNComparison(r)
+	assert.Contains(t, cmp, "| metric | Go, oneDNN on (machine default) | Go, oneDNN off (TF_ENABLE_ONEDNN_OPTS=0) | Keras, oneDNN on (machine default) | Keras, oneDNN off (TF_ENABLE_ONEDNN_OPTS=0) |")
+	assert.Contains(t, cmp, "| seconds per epoch (median of epochs 2–N) | 1.88 | 1.50 | 5.70 | 5.70 |")
+	assert.Contains(t, cmp, "| ms per step | 1.000 | 0.800 | 3.040 | 3.040 |")
+	assert.Contains(t, renderReport(r, buildRows(r)), "## oneDNN on and off")
+	assert.Contains(t, renderText(r, buildRows(r)), "## oneDNN on and off")
 }

@@ -20,6 +20,7 @@ import (
 	corepb "github.com/galeone/tensorflow/tensorflow/go/core/protobuf/for_core_protos_go_proto"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/gokeras/fashion/internal/onednn"
 	"github.com/gokeras/fashion/internal/pyenv"
 	"github.com/gokeras/fashion/loader"
 	"github.com/gokeras/fashion/savedmodel"
@@ -250,6 +251,7 @@ func childGoTrain(ctx context.Context, cfg config) (*trainResult, error) {
 		TrainLoss:              h.Loss[len(h.Loss)-1], TrainAccuracy: h.Accuracy[len(h.Accuracy)-1],
 		Versions: map[string]string{"go": goVersion(), "tensorflow": tf.Version()},
 		Threads:  &threadsInfo{IntraOp: cfg.IntraOp, InterOp: cfg.InterOp},
+		OneDNN:   onednn.Setting(),
 	}
 	prev := start
 	for _, e := range ends {

@@ -30,6 +30,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -54,6 +55,7 @@ type config struct {
 	KerasJIT       string `json:"keras_jit_compile"`
 	SkipPython     bool   `json:"skip_python"`
 	SkipProbe      bool   `json:"skip_probe"`
+	OneDNN         string `json:"onednn"`
 	Command        string `json:"command"`
 
 	python, script string
@@ -94,6 +96,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.KerasJIT, "keras-jit", "auto", "Keras compile(jit_compile=...): auto (Keras's default: no XLA on a CPU-only machine), true or false")
 	fs.BoolVar(&c.SkipPython, "skip-python", false, "run the Go side only")
 	fs.BoolVar(&c.SkipProbe, "skip-probe", false, "skip the MatMul peak and step-overhead probes")
+	fs.StringVar(&c.OneDNN, "onednn", "default", "TensorFlow's oneDNN kernels on both sides: default (the machine's, or TF_ENABLE_ONEDNN_OPTS as set), on, off, or both (the whole run with the machine's default, then again with the other setting, compared in the report)")
 	fs.StringVar(&c.python, "python", "", "Python interpreter (default: the repository's .venv/bin/python)")
 	fs.StringVar(&c.script, "script", "", "the Keras side's script (default: scripts/bench_keras.py in the repository)")
 	fs.StringVar(&c.markdown, "markdown", "", "write the Markdown report to this file (BENCHMARKS.md); text below its keep-below marker is kept")
@@ -144,6 +147,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, fmt.Errorf("-matmul-n %d: want at least 64", c.MatMulN)
 	case c.KerasJIT != "auto" && c.KerasJIT != "true" && c.KerasJIT != "false":
 		return c, fmt.Errorf("-keras-jit %q: want auto, true or false", c.KerasJIT)
+	case c.OneDNN != "default" && c.OneDNN != "on" && c.OneDNN != "off" && c.OneDNN != "both":
+		return c, fmt.Errorf("-onednn %q: want default, on, off or both", c.OneDNN)
 	}
 	c.Command = commandLine(args)
 	return c, nil
@@ -259,6 +264,54 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	}
 	logf("data %s; work directory %s; %s", dataDir, work, r.Machine.LoadAvg)
 
+	passes, err := onednnPasses(cfg.OneDNN)
+	if err != nil {
+		return err
+	}
+	for i, setting := range passes {
+		pass := r
+		if i > 0 {
+			pass = &report{Config: cfg, Machine: r.Machine, Started: time.Now()}
+			r.OtherOneDNN = pass
+		}
+		if err := setting.apply(); err != nil {
+			return err
+		}
+		logf("oneDNN: %s", setting)
+		passWork := filepath.Join(work, setting.dir())
+		if err := os.MkdirAll(passWork, 0o755); err != nil {
+			return err
+		}
+		if err := measure(ctx, cfg, runner, passWork, pass, logf); err != nil {
+			return err
+		}
+		pass.Seconds = time.Since(pass.Started).Seconds()
+	}
+	r.Seconds = time.Since(start).Seconds()
+	logf("done")
+
+	rows := buildRows(r)
+	fmt.Fprintln(stdout)
+	fmt.Fprint(stdout, renderText(r, rows))
+	if cfg.jsonOut != "" {
+		if err := writeJSON(cfg.jsonOut, r); err != nil {
+			return err
+		}
+		logf("wrote %s", cfg.jsonOut)
+	}
+	if cfg.markdown != "" {
+		if err := writeMarkdown(cfg.markdown, r, rows); err != nil {
+			return err
+		}
+		logf("wrote %s", cfg.markdown)
+	}
+	return nil
+}
+
+// measure runs every measurement once, with the oneDNN setting in force,
+// into r; models go under work.
+func measure(ctx context.Context, cfg config, runner *runner, work string, r *report, logf func(string, ...any)) error {
+	var err error
 	models := modelPaths{Go: work + "/go-savedmodel", Keras: work + "/keras/model.keras", KerasExport: work + "/keras-export"}
 	for i := range cfg.Seeds {
 		seed := cfg.FirstSeed + int64(i)
@@ -299,24 +352,6 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		if r.PyLatency, err = runner.pyLatency(ctx, models); err != nil {
 			return err
 		}
-	}
-	r.Seconds = time.Since(start).Seconds()
-	logf("done")
-
-	rows := buildRows(r)
-	fmt.Fprintln(stdout)
-	fmt.Fprint(stdout, renderText(r, rows))
-	if cfg.jsonOut != "" {
-		if err := writeJSON(cfg.jsonOut, r); err != nil {
-			return err
-		}
-		logf("wrote %s", cfg.jsonOut)
-	}
-	if cfg.markdown != "" {
-		if err := writeMarkdown(cfg.markdown, r, rows); err != nil {
-			return err
-		}
-		logf("wrote %s", cfg.markdown)
 	}
 	return nil
 }

@@ -18,6 +18,8 @@ type report struct {
 	GoLatency *goLatency    `json:"go_latency,omitempty"`
 	PyLatency *pyLatency    `json:"python_latency,omitempty"`
 	Probe     *probe        `json:"probe,omitempty"`
+	// With -onednn both: the same measurements with oneDNN the other way.
+	OtherOneDNN *report `json:"other_onednn,omitempty"`
 }
 
 // trainResult is one training run of either side: what the child wrote,
@@ -45,6 +47,9 @@ type trainResult struct {
 	JITCompile    *bool             `json:"jit_compile,omitempty"` // Keras's resolved jit_compile
 	Versions      map[string]string `json:"versions,omitempty"`
 	Threads       *threadsInfo      `json:"threads,omitempty"`
+	// Whether TensorFlow's oneDNN kernels were on in the Go child, and why
+	// (internal/onednn.Setting); the Python child has the same environment.
+	OneDNN string `json:"onednn,omitempty"`
 }
 
 type threadsInfo struct {

@@ -369,13 +369,16 @@ func renderText(r *report, rows []row) string {
 	if why := r.Config.reduced(); why != "" {
 		fmt.Fprintf(&b, "REDUCED RUN (%s): not the benchmark's figures\n", why)
 	}
-	fmt.Fprintf(&b, "%s; %s; TensorFlow %s; threads %s; %s\n", r.Machine.CPU, coresText(r.Machine), r.Machine.TFVersion, threadsText(r.Config), r.Machine.LoadAvg)
+	fmt.Fprintf(&b, "%s; %s; TensorFlow %s, oneDNN %s; threads %s; %s\n", r.Machine.CPU, coresText(r.Machine), r.Machine.TFVersion, oneDNNOf(r), threadsText(r.Config), r.Machine.LoadAvg)
 	if busy := r.Machine.busy(); busy != "" {
 		fmt.Fprintf(&b, "Note: %s.\n", busy)
 	}
 	b.WriteString("\n")
 	b.WriteString(renderTable(rows))
 	b.WriteString("\n" + verdict(rows) + "\n")
+	if cmp := renderOneDNNComparison(r); cmp != "" {
+		b.WriteString("\n" + cmp)
+	}
 	return b.String()
 }
 
