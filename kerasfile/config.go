@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"time"
 )
 
@@ -191,8 +190,9 @@ func metadataJSON(now time.Time) ([]byte, error) {
 	}{KerasVersion, now.Format("2006-01-02@15:04:05")})
 }
 
-// maxDim bounds each dimension and layer width read from config.json, so
-// that sizes computed from them cannot overflow.
+// maxDim bounds each dimension and layer width read from config.json, and
+// the flattened input's width, so that sizes computed from them cannot
+// overflow.
 const maxDim = 1 << 24
 
 // rawObject is any serialized Keras object, decoded only as far as needed to
@@ -289,6 +289,9 @@ func parseConfig(data []byte) (Model, error) {
 			return Model{}, fmt.Errorf("config.json: input shape %s has an unknown or impossible dimension", jsonShape(shape))
 		}
 		m.InputShape = append(m.InputShape, *d)
+	}
+	if err := checkInputShape(m.InputShape); err != nil {
+		return Model{}, fmt.Errorf("config.json: %w", err)
 	}
 
 	for i, l := range layers[1:] {
@@ -431,9 +434,9 @@ func parseCompile(raw json.RawMessage) (*Adam, error) {
 	}
 	var a struct {
 		LearningRate json.RawMessage `json:"learning_rate"`
-		Beta1        *float64        `json:"beta_1"`
-		Beta2        *float64        `json:"beta_2"`
-		Epsilon      *float64        `json:"epsilon"`
+		Beta1        json.RawMessage `json:"beta_1"`
+		Beta2        json.RawMessage `json:"beta_2"`
+		Epsilon      json.RawMessage `json:"epsilon"`
 		AMSGrad      bool            `json:"amsgrad"`
 		UseEMA       bool            `json:"use_ema"`
 		// Options that change what a training step does or which
@@ -465,22 +468,33 @@ func parseCompile(raw json.RawMessage) (*Adam, error) {
 			return nil, fmt.Errorf("Adam has %s %s; kerasfile supports plain Adam", f.key, f.v)
 		}
 	}
-	var lr float64
-	if err := json.Unmarshal(a.LearningRate, &lr); err != nil {
+	// A schedule is an object; Keras always writes a rate.
+	if isNull(a.LearningRate) || bytes.TrimSpace(a.LearningRate)[0] == '{' {
 		return nil, fmt.Errorf("Adam learning_rate %s is not a number (a schedule?); kerasfile supports a constant rate", a.LearningRate)
 	}
 	adam := DefaultAdam()
-	adam.LearningRate = float32(lr)
-	for _, p := range []struct {
-		v   *float64
-		dst *float64
-	}{{a.Beta1, &adam.Beta1}, {a.Beta2, &adam.Beta2}, {a.Epsilon, &adam.Epsilon}} {
-		if p.v != nil {
-			*p.dst = *p.v
-		}
+	lr, err := parseHyper("learning_rate", a.LearningRate, checkLearningRate)
+	if err != nil {
+		return nil, err
 	}
-	if math.IsNaN(lr) {
-		return nil, errors.New("Adam learning_rate is NaN")
+	adam.LearningRate = float32(*lr)
+	for _, p := range []struct {
+		key   string
+		raw   json.RawMessage
+		check func(label, text string, v float64) error
+		dst   *float64
+	}{
+		{"beta_1", a.Beta1, checkBeta, &adam.Beta1},
+		{"beta_2", a.Beta2, checkBeta, &adam.Beta2},
+		{"epsilon", a.Epsilon, checkEpsilon, &adam.Epsilon},
+	} {
+		v, err := parseHyper(p.key, p.raw, p.check)
+		if err != nil {
+			return nil, err
+		}
+		if v != nil {
+			*p.dst = *v
+		}
 	}
 	return adam, nil
 }

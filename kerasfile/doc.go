@@ -28,4 +28,13 @@
 // without optimizer variables. Read refuses what Go could not honour rather
 // than drop it silently: other layers, other dtypes, regularizers and
 // constraints, frozen layers, optimizers other than plain Adam, other losses.
+//
+// Read takes its file for hostile, as Keras 3 does: it refuses a path that
+// is not a regular file before opening it, bounds the memory each member of
+// the archive can make it allocate before allocating (limits.go), refuses
+// Adam hyperparameters that no training step survives (adam.go), and
+// refuses, with Keras's "Not allowed: H5 file with ..." messages, weights
+// that reach outside the file through external storage, external or soft
+// links or virtual datasets, before libhdf5 opens anything else
+// (confine.go).
 package kerasfile

@@ -143,11 +143,9 @@ static long long kf_link_name(hid_t f, const char *path, hsize_t i, char *buf, s
 	return (long long)H5Lget_name_by_idx(f, path, H5_INDEX_NAME, H5_ITER_INC, i, buf, n, H5P_DEFAULT);
 }
 
-// kf_info describes a dataset: its type class (H5T_class_t), element size,
-// rank and up to 8 dimensions.
-static herr_t kf_info(hid_t f, const char *path, int *cls, size_t *size, int *rank, hsize_t *dims) {
-	hid_t d = H5Dopen2(f, path, H5P_DEFAULT);
-	if (d < 0) return -1;
+// kf_info describes an open dataset: its type class (H5T_class_t),
+// element size, rank and up to 8 dimensions.
+static herr_t kf_info(hid_t d, int *cls, size_t *size, int *rank, hsize_t *dims) {
 	herr_t rc = -1;
 	hid_t es = -1;
 	hid_t t = H5Dget_type(d);
@@ -161,20 +159,15 @@ static herr_t kf_info(hid_t f, const char *path, int *cls, size_t *size, int *ra
 	if (rc < 0) es = H5Eget_current_stack();
 	if (s >= 0) H5Sclose(s);
 	if (t >= 0) H5Tclose(t);
-	H5Dclose(d);
 	kf_restore(es);
 	return rc;
 }
 
-static herr_t kf_read(hid_t f, const char *path, int kind, void *out) {
-	hid_t d = H5Dopen2(f, path, H5P_DEFAULT);
-	if (d < 0) return -1;
-	herr_t rc = H5Dread(d, kind == KF_FLOAT32 ? H5T_NATIVE_FLOAT : H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, out);
-	hid_t es = rc < 0 ? H5Eget_current_stack() : -1;
-	H5Dclose(d);
-	kf_restore(es);
-	return rc;
+static herr_t kf_read(hid_t d, int kind, void *out) {
+	return H5Dread(d, kind == KF_FLOAT32 ? H5T_NATIVE_FLOAT : H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, out);
 }
+
+static hid_t kf_dopen(hid_t f, const char *path) { return H5Dopen2(f, path, H5P_DEFAULT); }
 
 static int kf_class_float(void) { return H5T_FLOAT; }
 static int kf_class_integer(void) { return H5T_INTEGER; }
@@ -187,6 +180,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -206,7 +200,10 @@ var errNotExist = errors.New("does not exist")
 
 // hdf5Lock serializes the package's use of libhdf5. Debian builds it
 // thread-safe, but other builds are not, and a weights file takes
-// milliseconds: one at a time costs nothing.
+// milliseconds: one at a time costs nothing. That holds only because
+// nothing done under the lock waits on the file system: files are images in
+// memory whose names cannot exist on disk (imageName), and confine.go
+// refuses whatever would make libhdf5 open another file.
 var hdf5Lock sync.Mutex
 
 // withHDF5 runs fn on one OS thread with libhdf5's error printing turned off,
@@ -217,8 +214,22 @@ func withHDF5(fn func() error) error {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	C.kf_quiet()
+	confineHDF5()
 	return fn()
 }
+
+// imageName returns a name for an in-memory file that names nothing on
+// disk. libhdf5 uses it to tell open files apart, and also calls open(2) on
+// it when it opens or creates the image (strace shows it; to check that no
+// such file exists): a FIFO of that name in the working directory would
+// block that call under hdf5Lock. No path under /dev/null can be opened
+// (it is not a directory), so that open fails at once. A counter
+// keeps the names of files open at once unique, which libhdf5 requires.
+func imageName(kind string) string {
+	return fmt.Sprintf("/dev/null/kerasfile-%s-%d.h5", kind, imageCount.Add(1))
+}
+
+var imageCount atomic.Uint64
 
 // h5err turns the calling thread's HDF5 error stack into an error.
 func h5err(what string) error {
@@ -231,8 +242,8 @@ func h5err(what string) error {
 	return fmt.Errorf("%s: %s", what, msg)
 }
 
-// createH5 starts an empty HDF5 file in memory. name only identifies it to
-// libhdf5 while it is open; nothing is written to disk.
+// createH5 starts an empty HDF5 file in memory, named by imageName;
+// nothing is written to disk.
 func createH5(name string) (*h5, error) {
 	cname := C.CString(name)
 	defer C.free(unsafe.Pointer(cname))
@@ -243,7 +254,8 @@ func createH5(name string) (*h5, error) {
 	return &h5{id: id}, nil
 }
 
-// openH5 opens an HDF5 file image read-only. libhdf5 keeps its own copy.
+// openH5 opens an HDF5 file image read-only, named by imageName. libhdf5
+// keeps its own copy of data and reads nothing else: see confine.go.
 func openH5(name string, data []byte) (*h5, error) {
 	if len(data) == 0 {
 		return nil, errors.New("not an HDF5 file: empty")
@@ -326,21 +338,11 @@ func (f *h5) write(path string, kind C.int, dims []int, data unsafe.Pointer) err
 }
 
 // kind reports whether path names a group or a dataset, and errNotExist if
-// nothing is there. H5Lexists fails rather than answer false when a parent
-// is missing, so each prefix is checked in turn.
+// nothing is there. checkPath walks the path a component at a time, which
+// also spares H5Lexists a missing parent (it fails rather than answer false).
 func (f *h5) kind(path string) (string, error) {
-	parts := strings.Split(strings.Trim(path, "/"), "/")
-	for i := range parts {
-		prefix := strings.Join(parts[:i+1], "/")
-		cp := C.CString(prefix)
-		ok := C.H5Lexists(f.id, cp, C.H5P_DEFAULT)
-		C.free(unsafe.Pointer(cp))
-		if ok < 0 {
-			return "", h5err("look up " + prefix)
-		}
-		if ok == 0 {
-			return "", errNotExist
-		}
+	if err := f.checkPath(path); err != nil {
+		return "", err
 	}
 	cpath := C.CString(path)
 	defer C.free(unsafe.Pointer(cpath))
@@ -357,6 +359,11 @@ func (f *h5) kind(path string) (string, error) {
 
 // members lists the names of the links in the group at path, sorted.
 func (f *h5) members(path string) ([]string, error) {
+	if err := f.checkPath(path); errors.Is(err, errNotExist) {
+		return nil, fmt.Errorf("group %s %w", path, err)
+	} else if err != nil {
+		return nil, err
+	}
 	cpath := C.CString(path)
 	defer C.free(unsafe.Pointer(cpath))
 	n := C.kf_nlinks(f.id, cpath)
@@ -394,25 +401,49 @@ func (d datasetInfo) String() string {
 	return fmt.Sprintf("%s %s", kind, shapeString(d.dims))
 }
 
-func (f *h5) info(path string) (datasetInfo, error) {
+// dataset opens the dataset at path for info and read, once checkPath and
+// checkStorage have found it inside the file. The caller closes it.
+func (f *h5) dataset(path string) (C.hid_t, error) {
+	if err := f.checkPath(path); errors.Is(err, errNotExist) {
+		return -1, fmt.Errorf("dataset %s %w", path, err)
+	} else if err != nil {
+		return -1, err
+	}
 	cpath := C.CString(path)
 	defer C.free(unsafe.Pointer(cpath))
+	d := C.kf_dopen(f.id, cpath)
+	if d < 0 {
+		return -1, h5err("open dataset " + path)
+	}
+	if err := f.checkStorage(d, path); err != nil {
+		C.H5Dclose(d)
+		return -1, err
+	}
+	return d, nil
+}
+
+func (f *h5) info(path string) (datasetInfo, error) {
+	d, err := f.dataset(path)
+	if err != nil {
+		return datasetInfo{}, err
+	}
+	defer C.H5Dclose(d)
 	var cls, rank C.int
 	var size C.size_t
 	var dims [8]C.hsize_t
-	if C.kf_info(f.id, cpath, &cls, &size, &rank, &dims[0]) < 0 {
-		return datasetInfo{}, h5err("open dataset " + path)
+	if C.kf_info(d, &cls, &size, &rank, &dims[0]) < 0 {
+		return datasetInfo{}, h5err("dataset " + path)
 	}
-	d := datasetInfo{
+	info := datasetInfo{
 		float:   cls == C.kf_class_float(),
 		integer: cls == C.kf_class_integer(),
 		size:    int(size),
 		dims:    make([]int, int(rank)),
 	}
-	for i := range d.dims {
-		d.dims[i] = int(dims[i])
+	for i := range info.dims {
+		info.dims[i] = int(dims[i])
 	}
-	return d, nil
+	return info, nil
 }
 
 // readFloat32 reads a float32 dataset whose shape the caller has checked to
@@ -433,9 +464,12 @@ func (f *h5) readInt64(path string) (int64, error) {
 }
 
 func (f *h5) read(path string, kind C.int, out unsafe.Pointer) error {
-	cpath := C.CString(path)
-	defer C.free(unsafe.Pointer(cpath))
-	if C.kf_read(f.id, cpath, kind, out) < 0 {
+	d, err := f.dataset(path)
+	if err != nil {
+		return err
+	}
+	defer C.H5Dclose(d)
+	if C.kf_read(d, kind, out) < 0 {
 		return h5err("read dataset " + path)
 	}
 	return nil

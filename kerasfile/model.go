@@ -172,10 +172,8 @@ func (m Model) Validate() error {
 	if len(m.InputShape) == 0 {
 		return errors.New("no input shape")
 	}
-	for _, d := range m.InputShape {
-		if d <= 0 || d > maxDim {
-			return fmt.Errorf("input shape %s has a dimension out of range", shapeString(m.InputShape))
-		}
+	if err := checkInputShape(m.InputShape); err != nil {
+		return err
 	}
 	if len(m.Layers) == 0 {
 		return errors.New("no Dense layer")
@@ -207,12 +205,8 @@ func (m Model) Validate() error {
 		seen[n] = true
 	}
 	if o := m.Optimizer; o != nil {
-		if !(o.LearningRate > 0) || !(o.Epsilon > 0) || !(o.Beta1 >= 0 && o.Beta1 < 1) || !(o.Beta2 >= 0 && o.Beta2 < 1) {
-			return fmt.Errorf("Adam: learning rate %g, beta_1 %g, beta_2 %g, epsilon %g out of range",
-				o.LearningRate, o.Beta1, o.Beta2, o.Epsilon)
-		}
-		if o.Iterations < 0 {
-			return fmt.Errorf("Adam: %d iterations", o.Iterations)
+		if err := validateAdam(o); err != nil {
+			return fmt.Errorf("Adam: %w", err)
 		}
 		if o.Slots != nil {
 			if len(o.Slots) != len(m.Layers) {
@@ -235,6 +229,22 @@ func (m Model) Validate() error {
 					}
 				}
 			}
+		}
+	}
+	return nil
+}
+
+// checkInputShape bounds each dimension of an input shape and their
+// product, the Flatten layer's width, so that sizes computed from them
+// cannot overflow.
+func checkInputShape(shape []int) error {
+	n := 1
+	for _, d := range shape {
+		if d <= 0 || d > maxDim {
+			return fmt.Errorf("input shape %s has a dimension out of range", shapeString(shape))
+		}
+		if n *= d; n > maxDim {
+			return fmt.Errorf("input shape %s flattens to more than %d values", shapeString(shape), maxDim)
 		}
 	}
 	return nil

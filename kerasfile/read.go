@@ -7,12 +7,16 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+	"syscall"
 )
 
 // Read reads a .keras file holding a Sequential of a Flatten layer and Dense
 // layers, whatever their sizes. Errors name the file and what is wrong with
-// it: not a zip archive, a missing member, another kind of model or layer,
-// a corrupt HDF5 file, a weight that is missing or of the wrong shape.
+// it: not a regular file, not a zip archive, a member bigger than its limit
+// (limits.go), a missing member, another kind of model or layer, Adam
+// hyperparameters out of range, a corrupt HDF5 file or one that reaches
+// outside itself (confine.go), a weight that is missing or of the wrong
+// shape.
 func Read(path string) (Model, error) {
 	m, err := read(path)
 	if err != nil {
@@ -35,28 +39,27 @@ func ReadArch(path string, want Arch) (Model, error) {
 }
 
 func read(path string) (Model, error) {
-	f, err := os.Open(path)
+	f, size, err := openRegular(path)
 	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			return Model{}, pe.Err // the caller names the path already
-		}
 		return Model{}, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
+	a, err := openArchive(f, size)
 	if err != nil {
 		return Model{}, err
 	}
-	a, err := readArchive(f, st.Size())
-	if err != nil {
+	if err := a.need(configMember, weightsMember); err != nil {
 		return Model{}, err
 	}
-	if a.metadata != nil {
+	if a.has(metadataMember) {
+		data, err := a.read(metadataMember, maxJSONSize, "for a JSON member")
+		if err != nil {
+			return Model{}, err
+		}
 		var meta struct {
 			KerasVersion string `json:"keras_version"`
 		}
-		if err := json.Unmarshal(a.metadata, &meta); err != nil {
+		if err := json.Unmarshal(data, &meta); err != nil {
 			return Model{}, fmt.Errorf("%s: %w", metadataMember, err)
 		}
 		// Keras 2's .keras files lay out weights differently.
@@ -64,15 +67,84 @@ func read(path string) (Model, error) {
 			return Model{}, fmt.Errorf("%s: saved by Keras %q; kerasfile reads files of Keras 3", metadataMember, meta.KerasVersion)
 		}
 	}
-	m, err := parseConfig(a.config)
+	config, err := a.read(configMember, maxJSONSize, "for a JSON member")
 	if err != nil {
 		return Model{}, err
 	}
-	if err := decodeWeights(a.weights, &m); err != nil {
+	m, err := parseConfig(config)
+	if err != nil {
+		return Model{}, err
+	}
+	// The weights member may hold only what the model in config.json
+	// needs, so it is read after config.json and against that.
+	limit, err := weightsLimit(m)
+	if err != nil {
+		return Model{}, err
+	}
+	weights, err := a.read(weightsMember, limit, "for the model "+configMember+" describes")
+	if err != nil {
+		return Model{}, err
+	}
+	if err := decodeWeights(weights, &m); err != nil {
 		return Model{}, fmt.Errorf("%s: %w", weightsMember, err)
 	}
 	if err := m.Validate(); err != nil {
 		return Model{}, err
 	}
 	return m, nil
+}
+
+// openRegular opens path for reading if it is a regular file (or a
+// symbolic link to one), and returns its size. Anything else is refused
+// before it is opened: opening a FIFO blocks until a writer comes, and
+// opening a device can act on it. The file is opened without blocking and
+// checked again, in case path was replaced by something else between the
+// two checks.
+func openRegular(path string) (*os.File, int64, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, 0, pathless(err)
+	}
+	if err := regular(st.Mode()); err != nil {
+		return nil, 0, err
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, 0, pathless(err)
+	}
+	if st, err = f.Stat(); err == nil {
+		err = regular(st.Mode())
+	}
+	if err != nil {
+		f.Close()
+		return nil, 0, err
+	}
+	return f, st.Size(), nil
+}
+
+// pathless drops the path from a file system error: Read names it already.
+func pathless(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func regular(mode fs.FileMode) error {
+	if mode.IsRegular() {
+		return nil
+	}
+	kind := "a special file"
+	switch t := mode.Type(); {
+	case t&fs.ModeDir != 0:
+		kind = "a directory"
+	case t&fs.ModeNamedPipe != 0:
+		kind = "a named pipe"
+	case t&fs.ModeSocket != 0:
+		kind = "a socket"
+	case t&fs.ModeDevice != 0:
+		kind = "a device"
+	}
+	return fmt.Errorf("not a regular file (%s)", kind)
 }

@@ -39,11 +39,7 @@ const adamSlotsPerLayer = 4
 func encodeWeights(m Model) ([]byte, error) {
 	var image []byte
 	err := withHDF5(func() error {
-		// The name only identifies the in-memory file to libhdf5, which
-		// refuses to create two open files of the same name; the address of
-		// a fresh variable is unique among files open at once.
-		var tag byte
-		f, err := createH5(fmt.Sprintf("kerasfile-write-%p.h5", &tag))
+		f, err := createH5(imageName("write"))
 		if err != nil {
 			return err
 		}
@@ -126,8 +122,7 @@ func writeVars(f *h5, m Model) error {
 // config.json, which says which variables to expect and their shapes.
 func decodeWeights(data []byte, m *Model) error {
 	return withHDF5(func() error {
-		var tag byte
-		f, err := openH5(fmt.Sprintf("kerasfile-read-%p.h5", &tag), data)
+		f, err := openH5(imageName("read"), data)
 		if err != nil {
 			return err
 		}
@@ -204,7 +199,10 @@ func readVars(f *h5, m *Model) error {
 		return fmt.Errorf("Adam learning rate: %w", err)
 	}
 	// The variable, not compile_config, is what Keras trains with after
-	// loading.
+	// loading, so it is checked as compile_config's rate is.
+	if err := checkLearningRate("Adam learning rate (optimizer/vars/1)", strconv.FormatFloat(float64(lr[0]), 'g', -1, 32), float64(lr[0])); err != nil {
+		return err
+	}
 	o.LearningRate = lr[0]
 	if nvars == 2 {
 		return nil
