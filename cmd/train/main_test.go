@@ -51,7 +51,6 @@ func TestTrainEndToEnd(t *testing.T) {
 	stdout, stderr, code := runCommand(t, bin, "-epochs", "1", "-out", out, "-plots", plots, "-seed", "3", "-keras", kerasFile)
 	require.Equal(t, 0, code, "stderr: %s", stderr)
 	for _, want := range []string{
-		"TensorFlow version: 2.21.0",
 		"train_images.shape: (60000, 28, 28)",
 		"len(train_labels): 60000",
 		"train_labels: [9 0 0 ... 3 0 5]",
@@ -70,6 +69,7 @@ func TestTrainEndToEnd(t *testing.T) {
 	} {
 		assert.Contains(t, stdout, want)
 	}
+	assert.Regexp(t, `(?m)^TensorFlow version: \d+\.\d+\.\d+`, stdout, "the library's version, whichever it is")
 	assert.NotContains(t, stdout, "\r", "not a terminal: plain lines only")
 	assert.NotContains(t, stdout, "\x1b[", "not a terminal: no colours")
 
