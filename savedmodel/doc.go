@@ -41,7 +41,17 @@
 // Write is atomic: the model is assembled in a temporary directory beside the
 // target and renamed into place only when complete, so an existing model is
 // replaced only by a complete new one and a failure leaves no partial
-// directory behind.
+// directory behind. It never deletes what it did not write: an existing
+// target must be empty or a SavedModel directory holding only what
+// SavedModels hold (saved_model.pb, variables/, assets/, fingerprint.pb,
+// keras_metadata.pb, debug/), and the error names the first other file. A
+// target that is a symbolic link is followed: the directory it points to is
+// replaced, atomically as any other, and the link stays. Temporaries of
+// saves killed midway (hidden ".<name>.tmp-<pid>-<random>" siblings, locked
+// with flock while their save runs) are removed by the next Write to the
+// same target; a concurrent save's are not. CheckWritable applies the same
+// rules without writing, so a command can refuse a bad output path before
+// it trains.
 //
 // Load (used by cmd to serve predictions) opens a SavedModel of the
 // Fashion-MNIST classifier, ours or one from Keras 3's model.export, checks
@@ -49,4 +59,30 @@
 // gives N×10 probabilities, and predicts with it. It reports unusable
 // directories (missing, corrupt, truncated, other shapes) as errors naming
 // the directory, before the C library sees them where it can.
+//
+// Load treats its input as hostile until checked. Every file that it or the
+// C loader after it opens (saved_model.pb or .pbtxt, fingerprint.pb,
+// debug/saved_model_debug_info.pb, the variables/ checkpoint) must be a
+// regular file, checked before it is opened, so a FIFO cannot block the
+// load and a device cannot feed it forever; those read whole must be at
+// most DefaultMaxFileSize (1 GiB, see there why) or LoadOptions.MaxFileSize,
+// and are read through a LimitReader so a file growing meanwhile cannot
+// exceed it.
+//
+// A SavedModel is a program: TensorFlow runs whatever ops its graph holds,
+// and there are ops that read and write files, list directories, call
+// Python or abort the process. So Load, before TensorFlow runs anything,
+// walks what it would run: back from the serving signature's outputs
+// through data and control inputs, into every library function a reached
+// node calls (StatefulPartitionedCall, If, While, Case...), transitively;
+// and likewise from the restore op and the init op that the C loader runs
+// while loading. Every op reached must be on an allow-list of pure
+// computation (AllowedOps; the loader's own path may also RestoreV2 and
+// assign variables; PrintV2 may print to stderr, stdout or the log, not to
+// a file). The save path (SaveV2, MergeV2Checkpoints), which Python and
+// Write's callers run but the loader never does, is not checked. Models
+// written by Write and by Keras's model.export pass; for another model
+// whose author you trust, use LoadTrusted, or LoadWithOptions with
+// AllowOps for the few ops it needs. The check cannot see through a
+// directory changed between the check and TensorFlow's own reading of it.
 package savedmodel

@@ -42,6 +42,23 @@ type Model struct {
 	inputRank     int // 3 for [-1 28 28], 2 for [-1 784]
 }
 
+// LoadOptions says how LoadWithOptions loads a SavedModel.
+type LoadOptions struct {
+	// Tags select the MetaGraph; default [ServeTag].
+	Tags []string
+	// Trusted skips the op check: TensorFlow then runs whatever the model's
+	// graph holds, files and processes included. Only for models from a
+	// source you trust as you would trust a program from it.
+	Trusted bool
+	// AllowOps are op types to accept on top of AllowedOps, for a model
+	// that needs, say, "Assert", when the rest of it should still be
+	// checked.
+	AllowOps []string
+	// MaxFileSize caps saved_model.pb and the other files read whole (see
+	// DefaultMaxFileSize, the default when 0); negative means no limit.
+	MaxFileSize int64
+}
+
 // Load loads the SavedModel at dir, the MetaGraph tagged tags (default
 // [ServeTag]), for prediction through its DefaultSignature, which must take
 // float32 images of shape [-1 28 28] or [-1 784] and give float32
@@ -50,10 +67,33 @@ type Model struct {
 //
 // Load checks what it can in Go first (the directory, saved_model.pb, the
 // signature, the checkpoint files) so the C library never parses garbage;
-// errors name dir and the problem.
+// errors name dir and the problem. Files are checked before they are opened
+// (no FIFOs or devices, at most DefaultMaxFileSize for those read whole).
+//
+// A SavedModel is a program, and Load runs only the part of it that
+// computes: it refuses, with an *OpError, a model whose serving signature,
+// restore op or init op reaches an op off AllowedOps (file or network I/O,
+// Python calls, Abort, Assert...), before TensorFlow runs any of it. Use
+// LoadTrusted for a model you trust, or LoadWithOptions.
 func Load(dir string, tags ...string) (*Model, error) {
+	return LoadWithOptions(dir, LoadOptions{Tags: tags})
+}
+
+// LoadTrusted is Load without the op check, for a model whose author you
+// trust: TensorFlow runs whatever its graph holds.
+func LoadTrusted(dir string, tags ...string) (*Model, error) {
+	return LoadWithOptions(dir, LoadOptions{Tags: tags, Trusted: true})
+}
+
+// LoadWithOptions is Load with the options opts.
+func LoadWithOptions(dir string, opts LoadOptions) (*Model, error) {
+	tags := opts.Tags
 	if len(tags) == 0 {
 		tags = []string{ServeTag}
+	}
+	limit := opts.MaxFileSize
+	if limit == 0 {
+		limit = DefaultMaxFileSize
 	}
 	fail := func(err error) error { return fmt.Errorf("savedmodel: load %s: %w", dir, err) }
 
@@ -67,7 +107,7 @@ func Load(dir string, tags ...string) (*Model, error) {
 	if !info.IsDir() {
 		return nil, fail(errors.New("not a directory"))
 	}
-	sm, err := readSavedModel(dir)
+	sm, err := readSavedModel(dir, limit)
 	if err != nil {
 		return nil, fail(err)
 	}
@@ -82,6 +122,14 @@ func Load(dir string, tags ...string) (*Model, error) {
 	in, out, err := checkSignature(sig)
 	if err != nil {
 		return nil, fail(fmt.Errorf("signature %q: %w", DefaultSignature, err))
+	}
+	if !opts.Trusted {
+		if err := checkOps(meta, DefaultSignature, sig, opts.AllowOps); err != nil {
+			return nil, fail(err)
+		}
+	}
+	if err := checkLoaderInputs(dir, limit); err != nil {
+		return nil, fail(err)
 	}
 	if meta.GetSaverDef().GetRestoreOpName() != "" {
 		index := filepath.Join(variablesDir, variablesPrefix+".index")
@@ -119,10 +167,10 @@ func (e notExist) Error() string        { return string(e) }
 func (e notExist) Is(target error) bool { return target == fs.ErrNotExist }
 
 // readSavedModel parses dir's saved_model.pb (or .pbtxt, which the C loader
-// also reads).
-func readSavedModel(dir string) (*corepb.SavedModel, error) {
+// also reads), refusing files over limit bytes before reading them.
+func readSavedModel(dir string, limit int64) (*corepb.SavedModel, error) {
 	sm := new(corepb.SavedModel)
-	data, err := os.ReadFile(filepath.Join(dir, savedModelPB))
+	data, err := readInput(dir, savedModelPB, limit)
 	if err == nil {
 		if err := proto.Unmarshal(data, sm); err != nil {
 			return nil, fmt.Errorf("%s is corrupt: %w", savedModelPB, err)
@@ -132,7 +180,7 @@ func readSavedModel(dir string) (*corepb.SavedModel, error) {
 	if !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
-	data, err = os.ReadFile(filepath.Join(dir, savedModelPBTxt))
+	data, err = readInput(dir, savedModelPBTxt, limit)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, notExist("no " + savedModelPB + ": not a SavedModel directory")
 	}

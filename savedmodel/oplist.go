@@ -30,11 +30,9 @@ func strippedOpList(graph *graphpb.GraphDef) (*opdefpb.OpList, error) {
 		}
 	}
 
-	buf := C.TF_GetAllOpList()
-	defer C.TF_DeleteBuffer(buf)
-	all := new(opdefpb.OpList)
-	if err := proto.Unmarshal(C.GoBytes(unsafe.Pointer(buf.data), C.int(buf.length)), all); err != nil {
-		return nil, fmt.Errorf("reading TensorFlow's op registry: %w", err)
+	all, err := allOps()
+	if err != nil {
+		return nil, err
 	}
 
 	list := new(opdefpb.OpList)
@@ -53,4 +51,15 @@ func strippedOpList(graph *graphpb.GraphDef) (*opdefpb.OpList, error) {
 	}
 	sort.Slice(list.Op, func(i, j int) bool { return list.Op[i].GetName() < list.Op[j].GetName() })
 	return list, nil
+}
+
+// allOps returns the OpDefs of every op libtensorflow registers.
+func allOps() (*opdefpb.OpList, error) {
+	buf := C.TF_GetAllOpList()
+	defer C.TF_DeleteBuffer(buf)
+	all := new(opdefpb.OpList)
+	if err := proto.Unmarshal(C.GoBytes(unsafe.Pointer(buf.data), C.int(buf.length)), all); err != nil {
+		return nil, fmt.Errorf("reading TensorFlow's op registry: %w", err)
+	}
+	return all, nil
 }

@@ -46,15 +46,27 @@ type Export struct {
 // a temporary directory beside dir and moves it into place only when it is
 // complete, so an existing model at dir is replaced only by a complete new
 // one, and on failure the old model is left as it was and nothing else
-// remains. To avoid deleting data by mistake, an existing dir must be empty
-// or hold a SavedModel.
+// remains.
+//
+// To avoid deleting data by mistake, an existing dir must be empty or a
+// SavedModel directory holding only what SavedModels hold (saved_model.pb,
+// variables/, assets/, fingerprint.pb, keras_metadata.pb...); the error
+// names the first other file. If dir is a symbolic link, Write replaces the
+// directory it points to and leaves the link. It removes the temporaries
+// that earlier Writes to dir left when killed midway, never those of a
+// Write still running. CheckWritable tells in advance whether Write can
+// write at dir.
 func Write(dir string, e Export) (err error) {
 	dir = filepath.Clean(dir)
-	fail := func(err error) error { return fmt.Errorf("savedmodel: write %s: %w", dir, err) }
+	target, err := resolveTarget(dir)
+	if err != nil {
+		return fmt.Errorf("savedmodel: write %s: %w", dir, err)
+	}
+	fail := func(err error) error { return fmt.Errorf("savedmodel: write %s: %w", describeTarget(dir, target), err) }
 	if e.WriteVariables == nil {
 		return fail(errors.New("no WriteVariables function"))
 	}
-	if err := checkReplaceable(dir); err != nil {
+	if err := checkReplaceable(target); err != nil {
 		return fail(err)
 	}
 	meta, err := metaGraph(e)
@@ -69,7 +81,8 @@ func Write(dir string, e Export) (err error) {
 		return fail(err)
 	}
 
-	tmp, err := os.MkdirTemp(filepath.Dir(dir), "."+filepath.Base(dir)+".tmp-")
+	removeStaleTemps(target)
+	tmp, lock, err := newTemp(target)
 	if err != nil {
 		return fail(err)
 	}
@@ -77,6 +90,7 @@ func Write(dir string, e Export) (err error) {
 		if err != nil {
 			os.RemoveAll(tmp)
 		}
+		lock.Unlock()
 	}()
 	// MkdirTemp makes the directory private; a model is meant to be read
 	// by servers running as other users.
@@ -86,38 +100,10 @@ func Write(dir string, e Export) (err error) {
 	if err := writeContents(tmp, pb, e.WriteVariables); err != nil {
 		return fail(err)
 	}
-	if err := replaceDir(tmp, dir); err != nil {
+	if err := replaceDir(tmp, target); err != nil {
 		return fail(err)
 	}
 	return nil
-}
-
-// checkReplaceable refuses a dir that exists and is neither empty nor a
-// SavedModel: Write would delete its contents.
-func checkReplaceable(dir string) error {
-	info, err := os.Stat(dir)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if !info.IsDir() {
-		return errors.New("exists and is not a directory")
-	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return err
-	}
-	if len(entries) == 0 {
-		return nil
-	}
-	for _, name := range []string{savedModelPB, savedModelPBTxt} {
-		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
-			return nil
-		}
-	}
-	return errors.New("exists and holds something other than a SavedModel; not replacing it")
 }
 
 // writeContents writes the variables and saved_model.pb into tmp and makes
