@@ -4,6 +4,9 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"math"
+	"runtime"
+	"runtime/metrics"
 	"slices"
 
 	"github.com/gokeras/fashion/loader"
@@ -18,9 +21,14 @@ type item struct {
 	pixels []float32 // 28×28 in [0, 1], light on dark; nil if err
 	err    error     // why the image could not be read or classified
 	top    []guess   // the most probable classes, most probable first
+	// scores is set when the model's outputs for this image are not a
+	// probability distribution (see isDistribution): a model ending in
+	// logits or sigmoids. Its numbers are then shown as scores.
+	scores bool
 }
 
-// guess is one class and its probability.
+// guess is one class and its probability, or its score if the item's
+// outputs are not probabilities.
 type guess struct {
 	label int
 	prob  float32
@@ -35,7 +43,7 @@ func gather(ctx context.Context, cfg config) ([]*item, error) {
 	}
 	for _, file := range cfg.files {
 		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("interrupted: %w", err)
+			return nil, err
 		}
 		it := &item{file: file, testIndex: -1}
 		if img, err := readImage(file); err != nil {
@@ -44,8 +52,30 @@ func gather(ctx context.Context, cfg config) ([]*item, error) {
 			it.pixels = preprocess(img)
 		}
 		items = append(items, it)
+		collectLargeGarbage()
 	}
 	return items, nil
+}
+
+// largeGarbage is the heap size past which collectLargeGarbage collects.
+// predict's own live heap between images is small (the results, 3 KiB an
+// image; TensorFlow's memory is not Go's), so a heap this large is mostly
+// the last image's garbage.
+const largeGarbage = 64 << 20
+
+var heapObjects = []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+
+// collectLargeGarbage collects garbage now if an image left much of it. Go
+// collects when the heap has doubled since the last collection, so without
+// this the next image's allocations could come on top of the last one's
+// garbage, and the peak be twice the maxImageBytes meant to bound it. A
+// collection of a small live heap takes well under a millisecond, next to
+// the tenth of a second it takes to decode an image that leaves 64 MiB.
+func collectLargeGarbage() {
+	metrics.Read(heapObjects)
+	if heapObjects[0].Value.Kind() == metrics.KindUint64 && heapObjects[0].Value.Uint64() > largeGarbage {
+		runtime.GC()
+	}
 }
 
 // testItem returns test image i as the model saw it in evaluation.
@@ -93,13 +123,39 @@ func classify(model predictor, items []*item, k int) error {
 		return err
 	}
 	for i, it := range ready {
-		it.top = topK(probs[i*loader.NumClasses:(i+1)*loader.NumClasses], k)
+		row := probs[i*loader.NumClasses : (i+1)*loader.NumClasses]
+		it.top = topK(row, k)
+		it.scores = !isDistribution(row)
 	}
 	return nil
 }
 
+// Tolerances of isDistribution. Float32 rounding leaves a softmax's values
+// a few ulps outside [0, 1] at most, and their sum within 1e-6 of 1; 1e-3
+// for the sum also takes a model that rounds its outputs to three digits,
+// while sigmoids and logits miss it by far.
+const (
+	probTolerance = 1e-5
+	sumTolerance  = 1e-3
+)
+
+// isDistribution reports whether row can be read as class probabilities:
+// every value finite and in [0, 1], and their sum 1, within rounding.
+func isDistribution(row []float32) bool {
+	sum := 0.0
+	for _, v := range row {
+		p := float64(v)
+		if math.IsNaN(p) || p < -probTolerance || p > 1+probTolerance {
+			return false
+		}
+		sum += p
+	}
+	return math.Abs(sum-1) <= sumTolerance
+}
+
 // topK returns the k most probable classes, ties in label order so that
-// the output is stable.
+// the output is stable. NaN counts as less than any number (cmp.Compare),
+// so it comes last.
 func topK(probs []float32, k int) []guess {
 	all := make([]guess, len(probs))
 	for label, p := range probs {

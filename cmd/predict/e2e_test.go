@@ -97,12 +97,34 @@ func trainedModel(t *testing.T) string {
 // names the model's directory, must be silenced.
 func runBinary(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	cmd := exec.Command(predictBinary(t), args...)
+	cmd, ctx := predictCommand(t, args...)
+	return runPredict(t, cmd, ctx, args)
+}
+
+// binaryDeadline bounds every run of the binary, as a failure guard only: a
+// run blocked on a FIFO or a hung model fails its test instead of hanging
+// the suite.
+const binaryDeadline = 5 * time.Minute
+
+// predictCommand is cmd/predict with args, without TF_CPP_MIN_LOG_LEVEL in
+// its environment, killed when ctx's binaryDeadline passes.
+func predictCommand(t *testing.T, args ...string) (cmd *exec.Cmd, ctx context.Context) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), binaryDeadline)
+	t.Cleanup(cancel)
+	cmd = exec.CommandContext(ctx, predictBinary(t), args...)
+	cmd.WaitDelay = time.Second
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, tfLogLevelVar+"=") {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
+	return cmd, ctx
+}
+
+// runPredict runs cmd, a predict command given args, as runBinary does.
+func runPredict(t *testing.T, cmd *exec.Cmd, ctx context.Context, args []string) (code int, stdout, stderr string) {
+	t.Helper()
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()
@@ -110,6 +132,7 @@ func runBinary(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	if err != nil && !errors.As(err, &exit) {
 		require.NoError(t, err, "running predict")
 	}
+	require.NoError(t, ctx.Err(), "predict %q ran past the deadline of %v", args, binaryDeadline)
 	own, tfLines := tflog.Split(errOut.String())
 	for _, line := range tfLines {
 		for _, arg := range args {

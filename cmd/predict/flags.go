@@ -22,6 +22,10 @@ type config struct {
 	top       int
 	testIndex int // -1: none
 	files     []string
+	// trustModel loads the model with savedmodel.LoadTrusted, which runs
+	// whatever its graph holds, instead of savedmodel.Load, which refuses
+	// ops off an allow-list of pure computation.
+	trustModel bool
 }
 
 var errHelp = errors.New("help requested")
@@ -33,9 +37,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	// bad command line gets one line, and the usage is for -h.
 	flags.SetOutput(io.Discard)
 	flags.StringVar(&c.modelDir, "model", "out/model", "SavedModel directory to classify with: cmd/train's -out, or a Keras model.export")
-	flags.BoolVar(&c.json, "json", false, "print one JSON object per line per image instead of text; failed files become {\"file\", \"error\"} objects")
+	flags.BoolVar(&c.json, "json", false, "print one JSON object per line per image instead of text; failed files become {\"file\", \"error\"} objects (see Output above)")
 	flags.IntVar(&c.top, "top", 3, "number of most probable classes to print, 1 to 10")
 	flags.IntVar(&c.testIndex, "test-index", -1, "also classify Fashion-MNIST test image `N` (0 to 9999) and show its true class; -1: none")
+	flags.BoolVar(&c.trustModel, "trust-model", false, "run the model's graph even if it has ops that reach outside the process (files, network, processes): a SavedModel is a program (see Models above)")
 	flags.StringVar(&c.dataDir, "data", "", "directory holding the Fashion-MNIST IDX files, for -test-index; empty: search the Keras cache, then Debian's /usr/share/datasets/fashion-mnist, then download")
 	flags.Usage = func() {
 		fmt.Fprintf(flags.Output(), `usage: predict [flags] FILE...
@@ -47,10 +52,36 @@ and inverted if its background is light, to look like Fashion-MNIST.
 
 Flags may come before or after the files; after "--" all are files. Files
 that cannot be read are reported and the others still classified; the exit
-status is then 1. A bad command line exits with status 2.
+status is then 1. A bad command line exits with status 2; SIGINT or SIGTERM
+stops predict within a second, with status 130.
+
+Files: only regular files are read (a FIFO, device or directory is refused
+before it is opened), of at most %d MiB, and images of at most %d
+megapixels whose decoding and preparation take at most %d MiB of memory
+(a 50-megapixel camera JPEG takes about 170 MiB; a narrow strip of
+pixels can take gigabytes to shrink, and is refused).
+
+Output: percentages when the model's outputs for an image are
+probabilities (each in [0, 1], summing to 1 within 0.001). Otherwise, as
+for a model that ends in logits or sigmoids, they are shown as scores
+("Shirt score 3.2"), and -json writes "score" instead of "probability"
+and "not_probabilities": true. A score that is NaN or infinite is null in
+JSON, with "non_finite": "NaN", "Infinity" or "-Infinity" beside it. A
+file name that is not valid UTF-8, or has control characters, is quoted
+in Go syntax in text; in JSON, "file" has U+FFFD for bytes that are not
+UTF-8, and "file_bytes" (base64) then holds the name's exact bytes.
+
+Models: a SavedModel is a program, not data. Its graph can read and write
+files, reach the network or start processes with your rights, and
+TensorFlow's security policy says as much: run a model you do not trust
+only in a sandbox. predict refuses a model whose serving function, or
+what loading it runs, has ops beyond an allow-list of pure computation;
+-trust-model runs it anyway. The check does not make a hostile model
+safe (TensorFlow's kernels themselves have had exploitable bugs), it
+only keeps a model from doing openly what no classifier needs.
 
 Flags:
-`)
+`, maxFileBytes>>20, maxPixels/1_000_000, maxImageBytes>>20)
 		flags.PrintDefaults()
 	}
 	// The flag package stops at the first file name; users also write

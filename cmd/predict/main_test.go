@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -12,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/gokeras/fashion/savedmodel"
 )
 
 // scratch holds what the end-to-end tests build once for all: the two
@@ -104,7 +107,7 @@ func TestRunHelp(t *testing.T) {
 	assert.Equal(t, 0, code)
 	assert.Empty(t, stdout)
 	assert.True(t, strings.HasPrefix(stderr, "usage: predict [flags] FILE...\n"), stderr)
-	for _, flag := range []string{"-model", "-json", "-top", "-test-index", "-data"} {
+	for _, flag := range []string{"-model", "-json", "-top", "-test-index", "-data", "-trust-model"} {
 		assert.Regexp(t, `\n  `+flag+`[ \n]`, stderr, "-h documents %s", flag)
 	}
 }
@@ -132,6 +135,51 @@ func TestParseFlagsOrder(t *testing.T) {
 			assert.Equal(t, tc.json, cfg.json)
 			assert.Equal(t, model, cfg.modelDir)
 			assert.Equal(t, 3, cfg.top)
+		})
+	}
+}
+
+// -h says what the issue found undocumented: that a model is a program,
+// and what -json writes for what JSON cannot hold.
+func TestRunHelpDocumentsHostileInput(t *testing.T) {
+	_, _, stderr := runInProcess("-h")
+	help := strings.Join(strings.Fields(stderr), " ") // as one paragraph, line breaks aside
+	for _, want := range []string{
+		"a SavedModel is a program",
+		"run a model you do not trust only in a sandbox",
+		"-trust-model runs it anyway",
+		`"non_finite": "NaN", "Infinity" or "-Infinity"`,
+		`"score" instead of "probability"`,
+		`"not_probabilities": true`,
+		`"file_bytes" (base64)`,
+		"a FIFO, device or directory is refused",
+		"at most 256 MiB of memory",
+		"SIGINT or SIGTERM stops predict within a second, with status 130",
+	} {
+		assert.Contains(t, help, want)
+	}
+}
+
+// The refusal of a model with ops that reach outside names the op, where it
+// is and the flag, not savedmodel's Go API.
+func TestLoadErrorAdvisesTrustModel(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"op in the graph", fmt.Errorf("savedmodel: load m: %w", &savedmodel.OpError{Op: "WriteFile", Node: "w", Root: `the "serving_default" signature`}),
+			`-model m: not run: op WriteFile (node "w", reached from the "serving_default" signature) is not on the allow-list of pure computation ops, ` +
+				"and could act outside the model (files, network, processes); a SavedModel is a program: rerun with -trust-model only if you trust the model's author as you would trust a program from them"},
+		{"op in a function, with a reason", fmt.Errorf("savedmodel: load m: %w", &savedmodel.OpError{Op: "PrintV2", Node: "p", Function: "f", Root: `the init op "init"`, Reason: `prints to "file:///tmp/x" rather than stderr, stdout or the log`}),
+			`-model m: not run: op PrintV2 (node "p" of function "f", reached from the init op "init") prints to "file:///tmp/x" rather than stderr, stdout or the log, ` +
+				"and could act outside the model (files, network, processes); a SavedModel is a program: rerun with -trust-model only if you trust the model's author as you would trust a program from them"},
+		{"other errors unchanged", errors.New("savedmodel: load m: saved_model.pb is corrupt"), "savedmodel: load m: saved_model.pb is corrupt"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := loadError("m", tc.err)
+			assert.EqualError(t, got, tc.want)
+			assert.NotContains(t, got.Error(), "LoadTrusted")
 		})
 	}
 }

@@ -9,8 +9,6 @@ import (
 	"image/draw"
 	_ "image/jpeg" // registers the JPEG decoder for image.Decode
 	_ "image/png"  // registers the PNG decoder for image.Decode
-	"io"
-	"os"
 	"slices"
 
 	xdraw "golang.org/x/image/draw"
@@ -20,7 +18,9 @@ import (
 
 // Limits on what readImage accepts. A photo from a phone is 12–50
 // megapixels and a few MiB; beyond that a file is more likely a mistake or
-// an attack (a small PNG can claim gigapixels) than clothing.
+// an attack (a small PNG can claim gigapixels) than clothing. Memory is
+// bounded too, by maxImageBytes (see memory.go): the pixel count alone does
+// not bound it, a strip of 1×50,000,000 pixels being within it.
 const (
 	maxFileBytes = 64 << 20
 	maxPixels    = 50_000_000
@@ -45,39 +45,20 @@ const (
 	trimTolerance = 0.10
 )
 
-// readImage reads and decodes the PNG or JPEG file at path, refusing empty,
-// oversized and non-image files with specific errors before decoding.
+// readImage reads and decodes the PNG or JPEG file at path, refusing
+// special files, empty, oversized and non-image files, and images that would
+// cost more than maxImageBytes, with specific errors before decoding.
 func readImage(path string) (image.Image, error) {
-	f, err := os.Open(path)
+	data, err := readFile(path)
 	if err != nil {
 		return nil, err
-	}
-	defer f.Close()
-	if info, err := f.Stat(); err != nil {
-		return nil, err
-	} else if info.IsDir() {
-		return nil, errors.New("is a directory, not an image file")
-	} else if info.Mode().IsRegular() && info.Size() > maxFileBytes {
-		return nil, fileTooLarge(info.Size())
-	}
-	// Read at most one byte more than allowed so that a pipe or a file
-	// growing under us is caught too.
-	data, err := io.ReadAll(io.LimitReader(f, maxFileBytes+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > maxFileBytes {
-		return nil, fileTooLarge(int64(len(data)))
 	}
 	return decodeImage(data)
 }
 
-func fileTooLarge(size int64) error {
-	return fmt.Errorf("file of %d bytes is larger than the %d MiB limit", size, maxFileBytes>>20)
-}
-
 // decodeImage decodes a PNG or JPEG image after checking from its header
-// that it is one and that decoding it would not need too much memory.
+// that it is one and that decoding and preparing it would not need too much
+// memory.
 func decodeImage(data []byte) (image.Image, error) {
 	if len(data) == 0 {
 		return nil, errEmpty
@@ -100,6 +81,9 @@ func decodeImage(data []byte) (image.Image, error) {
 	}
 	if int64(w)*int64(h) > maxPixels {
 		return nil, fmt.Errorf("image of %d×%d pixels is larger than the %d megapixel limit", w, h, maxPixels/1_000_000)
+	}
+	if cost := imageCost(data, cfg, format); cost > maxImageBytes {
+		return nil, tooCostly(w, h, cost)
 	}
 	img, _, err := image.Decode(bytes.NewReader(data))
 	if err != nil {

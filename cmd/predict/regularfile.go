@@ -1,0 +1,123 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+)
+
+// errNotRegular is what errors.Is finds in the error for a path that is not
+// a regular file.
+var errNotRegular = errors.New("not a regular file")
+
+// notRegularError names what a path is instead of a regular file.
+type notRegularError struct{ mode fs.FileMode }
+
+func (e notRegularError) Error() string {
+	if e.mode.IsDir() {
+		return "is a directory, not an image file"
+	}
+	return "is " + fileKind(e.mode) + ", not a regular file"
+}
+
+func (e notRegularError) Is(target error) bool { return target == errNotRegular }
+
+// fileKind names the type of a file that is not a regular one.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe (FIFO)"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a block device"
+	}
+	return "a special file (" + m.Type().String() + ")"
+}
+
+func checkRegular(info fs.FileInfo) error {
+	if !info.Mode().IsRegular() {
+		return notRegularError{info.Mode()}
+	}
+	return nil
+}
+
+// beforeOpen runs between openRegular's check of the path and its open. It
+// does nothing but in tests, which swap a FIFO in there to check that the
+// race is closed.
+var beforeOpen = func(path string) {}
+
+// openRegular opens path for reading if it is a regular file. Anything else
+// is refused before it is opened: opening a FIFO blocks until a writer comes,
+// which may be never, and reading a device (/dev/zero, a terminal) may never
+// end, so either would keep predict from answering and from looking at its
+// signals. Symbolic links are followed. Because the path may change between
+// the check and the open, it is opened without blocking and what was opened
+// is checked again.
+func openRegular(path string) (*os.File, fs.FileInfo, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := checkRegular(info); err != nil {
+		return nil, nil, err
+	}
+	beforeOpen(path)
+	f, err := os.OpenFile(path, os.O_RDONLY|openNonblock, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	if info, err = f.Stat(); err == nil {
+		err = checkRegular(info)
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, info, nil
+}
+
+// readFile reads the regular file at path whole, refusing one of more than
+// maxFileBytes before reading it. The buffer is sized from the file's size
+// once, so reading costs the file's size in memory and not the doublings of
+// a growing buffer; a file that grows while it is read is still cut off just
+// past the limit.
+func readFile(path string) ([]byte, error) {
+	f, info, err := openRegular(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if info.Size() > maxFileBytes {
+		return nil, fileTooLarge(info.Size())
+	}
+	data := make([]byte, 0, info.Size()+1) // +1: room to see the end without growing
+	r := io.LimitReader(f, maxFileBytes+1)
+	for {
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)]
+		}
+		n, err := r.Read(data[len(data):cap(data)])
+		data = data[:len(data)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if len(data) > maxFileBytes {
+		return nil, fileTooLarge(int64(len(data)))
+	}
+	return data, nil
+}
+
+func fileTooLarge(size int64) error {
+	return fmt.Errorf("file of %d bytes is larger than the %d MiB limit", size, maxFileBytes>>20)
+}
