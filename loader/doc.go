@@ -6,11 +6,14 @@
 // the plotting code uses [Split.Image] and [ClassNames]. Nothing here needs
 // TensorFlow, so the package builds and tests without cgo.
 //
-// Load looks in a fixed order — the directory the caller names, the Keras
-// cache (~/.keras/datasets/fashion-mnist, or $KERAS_HOME/datasets/...),
-// Debian's /usr/share/datasets/fashion-mnist — and only then downloads from
-// the URLs Keras uses, into the Keras cache, so that a machine that ran the
-// Python tutorial or has the Debian package never fetches a second copy.
+// Load reads the directory the caller names, and nothing else: a directory
+// that is missing, unreadable or incomplete is an error naming what is
+// wrong, never a reason to train on another copy. Given no directory, it
+// looks in a fixed order — the Keras cache
+// (~/.keras/datasets/fashion-mnist, or $KERAS_HOME/datasets/...), Debian's
+// /usr/share/datasets/fashion-mnist — and only then downloads from the URLs
+// Keras uses, into the Keras cache, so that a machine that ran the Python
+// tutorial or has the Debian package never fetches a second copy.
 //
 // It is stricter than Keras, which trusts whatever bytes sit in its cache and
 // reshapes them blindly. Every file is parsed as IDX with its header checked

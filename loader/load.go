@@ -52,7 +52,13 @@ func locate(dir string) (paths [4]string, missing []string, err error) {
 	for i, s := range specs() {
 		for _, name := range []string{s.name, s.gzName()} {
 			p := filepath.Join(dir, name)
-			if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+			st, err := os.Stat(p)
+			if err != nil && !errors.Is(err, fs.ErrNotExist) {
+				// A directory that can be listed but not searched (no x
+				// bit) is unreadable, not empty: say so.
+				return paths, nil, err
+			}
+			if err == nil && st.Mode().IsRegular() {
 				paths[i] = p
 				break
 			}

@@ -15,9 +15,10 @@ const SystemDir = "/usr/share/datasets/fashion-mnist"
 
 const debianPackage = "dataset-fashion-mnist"
 
-// Search says where [Search.Load] looks for the data, in field order. An
-// empty field, or a nil Download, is a place not searched; tests use that
-// to keep away from the real home directory and network.
+// Search says where [Search.Load] looks for the data, in field order; a
+// Dir, when set, is the only place. An empty field, or a nil Download, is a
+// place not searched; tests use that to keep away from the real home
+// directory and network.
 type Search struct {
 	Dir        string      // a directory the caller names, such as cmd/train's -data
 	KerasCache string      // where Python's load_data keeps the same files
@@ -25,10 +26,10 @@ type Search struct {
 	Download   *Downloader // the last resort; it should write into KerasCache
 }
 
-// DefaultSearch is the search [Load] makes: dir (which may be ""), the
-// Keras cache as [KerasCacheDir] finds it, [SystemDir], and a download
-// from [KerasBaseURL] into the Keras cache that shows its progress on
-// standard error.
+// DefaultSearch is the search [Load] makes: dir if it is not "" (and then
+// nothing else); otherwise the Keras cache as [KerasCacheDir] finds it,
+// [SystemDir], and a download from [KerasBaseURL] into the Keras cache that
+// shows its progress on standard error.
 func DefaultSearch(dir string) Search {
 	s := Search{Dir: dir, System: SystemDir}
 	if cache, err := KerasCacheDir(); err == nil {
@@ -54,7 +55,8 @@ func KerasCacheDir() (string, error) {
 }
 
 // Load finds Fashion-MNIST as [DefaultSearch] describes and reads it. It is
-// what cmd/train calls with its -data flag, which may be empty.
+// what cmd/train calls with its -data flag, which may be empty: a directory
+// given is the only one read (see [Search.Load]).
 func Load(dir string) (*Dataset, error) {
 	return DefaultSearch(dir).Load(context.Background())
 }
@@ -65,16 +67,25 @@ func Load(dir string) (*Dataset, error) {
 // reported, not silently replaced by another copy, so that a damaged cache
 // gets noticed and the data trained on is always the data asked for.
 //
-// When no place has the files, the download runs (ctx bounds it) and the
-// downloaded copy is read. If that fails too, the error is a
+// A directory the caller names (Dir) is not one place among others: it is
+// the only one. If it does not exist, cannot be read or lacks any of the
+// four files, Load says so, as [LoadDir] does, and neither searches the
+// other places nor downloads: whoever names a directory means that data,
+// and training quietly on another copy, or starting a download, would hide
+// a typo or a half-copied directory.
+//
+// With no Dir, when no place has the files, the download runs (ctx bounds
+// it) and the downloaded copy is read. If that fails too, the error is a
 // [*NotFoundError] listing every place and how to provide the data.
 func (s Search) Load(ctx context.Context) (*Dataset, error) {
-	var tried []Attempt
+	if s.Dir != "" {
+		return loadDir(s.Dir, FromDir)
+	}
+	tried := []Attempt{{Place: placeName(FromDir), Reason: "not given"}}
 	for _, p := range []struct {
 		kind SourceKind
 		dir  string
 	}{
-		{FromDir, s.Dir},
 		{FromKerasCache, s.KerasCache},
 		{FromSystem, s.System},
 	} {

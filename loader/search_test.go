@@ -1,6 +1,7 @@
 package loader
 
 import (
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -54,17 +55,16 @@ func TestSearchOrder(t *testing.T) {
 		{
 			name: "Keras cache before Debian's copy",
 			setup: func(t *testing.T, p places) {
-				require.NoError(t, os.MkdirAll(p.named, 0o755)) // exists, but empty
 				linkDebian(t, p.keras)
 				linkDebian(t, p.system)
 			},
 			want: FromKerasCache, wantDir: func(p places) string { return p.keras },
 		},
 		{
-			name: "Debian's copy when the others are incomplete",
+			name: "Debian's copy when the Keras cache is incomplete",
 			setup: func(t *testing.T, p places) {
-				linkDebian(t, p.named)
-				require.NoError(t, os.Remove(filepath.Join(p.named, testLabelsName+".gz")))
+				linkDebian(t, p.keras)
+				require.NoError(t, os.Remove(filepath.Join(p.keras, testLabelsName+".gz")))
 				linkDebian(t, p.system)
 			},
 			want: FromSystem, wantDir: func(p places) string { return p.system },
@@ -87,7 +87,11 @@ func TestSearchOrder(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			p := newPlaces(t)
 			tc.setup(t, p)
-			ds, err := p.search().Load(t.Context())
+			s := p.search()
+			if tc.want != FromDir {
+				s.Dir = "" // a named directory is the only place searched
+			}
+			ds, err := s.Load(t.Context())
 			require.NoError(t, err)
 			assert.Equal(t, Source{Kind: tc.want, Dir: tc.wantDir(p)}, ds.Source)
 			assert.Equal(t, 60000, ds.Train.Len())
@@ -103,7 +107,9 @@ func TestSearchPartialDownloadFetchesOnlyWhatIsMissing(t *testing.T) {
 	p := newPlaces(t)
 	linkDebian(t, p.keras)
 	require.NoError(t, os.Remove(filepath.Join(p.keras, testLabelsName+".gz")))
-	_, err := p.search().Load(t.Context())
+	s := p.search()
+	s.Dir = ""
+	_, err := s.Load(t.Context())
 	require.NoError(t, err)
 	assert.Equal(t, int64(1), p.hits())
 }
@@ -122,13 +128,114 @@ func TestSearchDefectIsFinal(t *testing.T) {
 	assert.NotErrorIs(t, err, ErrNotFound)
 }
 
+// TestSearchNamedDirIsTheOnlyPlace: a directory the caller names (cmd/train's
+// -data) that does not exist, cannot be read or lacks a file is an error
+// saying which, even though every other place has the data and the download
+// works: never a silent fallback to another copy, never a download.
+func TestSearchNamedDirIsTheOnlyPlace(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		setup func(t *testing.T, p places) string // returns the named directory
+		want  func(dir string) string
+		is    error
+	}{
+		{
+			name:  "does not exist",
+			setup: func(t *testing.T, p places) string { return p.named },
+			want:  func(dir string) string { return "loader: " + dir + ": no such file or directory" },
+			is:    fs.ErrNotExist,
+		},
+		{
+			name: "empty",
+			setup: func(t *testing.T, p places) string {
+				require.NoError(t, os.MkdirAll(p.named, 0o755))
+				return p.named
+			},
+			want: func(dir string) string {
+				return "loader: " + dir + ": file does not exist: no train-images-idx3-ubyte[.gz], no train-labels-idx1-ubyte[.gz], no t10k-images-idx3-ubyte[.gz], no t10k-labels-idx1-ubyte[.gz]"
+			},
+			is: fs.ErrNotExist,
+		},
+		{
+			name: "one file missing",
+			setup: func(t *testing.T, p places) string {
+				linkDebian(t, p.named)
+				require.NoError(t, os.Remove(filepath.Join(p.named, testLabelsName+".gz")))
+				return p.named
+			},
+			want: func(dir string) string {
+				return "loader: " + dir + ": file does not exist: no t10k-labels-idx1-ubyte[.gz]"
+			},
+			is: fs.ErrNotExist,
+		},
+		{
+			name: "a file, not a directory",
+			setup: func(t *testing.T, p places) string {
+				paths := syntheticSet(t, p.named)
+				return paths[trainImagesName]
+			},
+			want: func(dir string) string { return "loader: " + dir + ": not a directory" },
+		},
+		{
+			name: "not searchable",
+			setup: func(t *testing.T, p places) string {
+				if os.Geteuid() == 0 {
+					t.Skip("root reads any directory")
+				}
+				linkDebian(t, p.named)
+				require.NoError(t, os.Chmod(p.named, 0o600))
+				t.Cleanup(func() { os.Chmod(p.named, 0o755) })
+				return p.named
+			},
+			want: func(dir string) string { return "loader: " + dir + ": permission denied" },
+			is:   fs.ErrPermission,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newPlaces(t)
+			linkDebian(t, p.keras)
+			linkDebian(t, p.system)
+			s := p.search()
+			s.Dir = tc.setup(t, p)
+			ds, err := s.Load(t.Context())
+			require.Error(t, err, "no fallback to another copy")
+			assert.Nil(t, ds)
+			assert.EqualError(t, err, tc.want(s.Dir))
+			if tc.is != nil {
+				assert.ErrorIs(t, err, tc.is)
+			}
+			assert.NotContains(t, err.Error(), p.keras, "no other place is mentioned, none was searched")
+			assert.Zero(t, p.hits(), "no download")
+		})
+	}
+}
+
+// Load(dir) with a directory reads that directory only (the cache and
+// Debian's copy are both there to be wrongly picked).
+func TestLoadNamedDirDoesNotFallBack(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("KERAS_HOME", "")
+	linkDebian(t, filepath.Join(home, ".keras", "datasets", "fashion-mnist"))
+	debianDir(t)
+
+	named := filepath.Join(t.TempDir(), "data")
+	_, err := Load(named)
+	assert.EqualError(t, err, "loader: "+named+": no such file or directory")
+
+	linkDebian(t, named)
+	ds, err := Load(named)
+	require.NoError(t, err)
+	assert.Equal(t, Source{Kind: FromDir, Dir: named}, ds.Source)
+}
+
 func TestSearchNotFound(t *testing.T) {
 	p := newPlaces(t)
 	require.NoError(t, os.MkdirAll(p.keras, 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(p.keras, trainImagesName+".gz"), []byte("x"), 0o644))
 	require.NoError(t, os.MkdirAll(p.system, 0o755))
 	s := p.search()
-	s.Download = nil
+	s.Dir, s.Download = "", nil
 
 	_, err := s.Load(t.Context())
 	require.ErrorIs(t, err, ErrNotFound)
@@ -138,7 +245,7 @@ func TestSearchNotFound(t *testing.T) {
 
 	msg := err.Error()
 	for _, want := range []string{
-		"named directory " + p.named + ": no such directory",
+		"named directory: not given",
 		"Keras cache " + p.keras + ": missing train-labels-idx1-ubyte[.gz], t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz]",
 		"Debian package dataset-fashion-mnist " + p.system + ": none of the four files",
 		"download: not allowed",
@@ -150,7 +257,7 @@ func TestSearchNotFound(t *testing.T) {
 		assert.Contains(t, msg, want)
 	}
 	// In search order.
-	assert.Less(t, strings.Index(msg, p.named), strings.Index(msg, p.keras))
+	assert.Less(t, strings.Index(msg, "named directory"), strings.Index(msg, p.keras))
 	assert.Less(t, strings.Index(msg, p.keras), strings.Index(msg, p.system))
 }
 

@@ -24,30 +24,120 @@ import (
 // finds it) is replaced atomically to name it, and only then are older
 // ones removed. A crash at any moment leaves the last good checkpoint
 // named and complete.
+//
+// A checkpoint is resumed only by a run it belongs to: every value in it is
+// checked first (see RestoreCheckpoint), then its TrainingSettings must be
+// the run's and its epoch within the run's epochs; otherwise Fit fails with
+// an error matching ErrCheckpointSettings (a *SettingsMismatchError names
+// each difference) and nothing is restored. Restart discards it instead.
+//
+// Dir is locked (an flock on Dir/.lock) from TrainBegin to TrainEnd, or
+// from Lock to Unlock, so that a second run using Dir fails at once with a
+// *DirBusyError rather than resuming from, and deleting, the first one's
+// checkpoints.
 type BackupAndRestore struct {
 	Dir string
+	// Restart discards the checkpoints in Dir when training begins, instead
+	// of resuming from them: training starts over, with this run's
+	// settings, and checkpoints into Dir as it goes.
+	Restart bool
 	// Saved is told each checkpoint written, Restored the one training
 	// resumes from: cmd/train prints where.
 	Saved, Restored func(prefix string, pos Position)
+
+	lock        *checkpointLock
+	lockedByFit bool // by TrainBegin, so TrainEnd unlocks
 }
 
 const checkpointStateFile = "checkpoint"
 
-// TrainBegin restores the newest checkpoint, if Dir has one.
-func (b *BackupAndRestore) TrainBegin(m *Sequential, start *Position) error {
+// Lock locks Dir (creating it) for this BackupAndRestore until Unlock, or
+// fails at once with a *DirBusyError if another run holds it. A command
+// calls it before loading data and building the model, to fail fast; Fit
+// locks Dir itself otherwise, for its own length.
+func (b *BackupAndRestore) Lock() error {
+	if b.lock != nil {
+		return nil
+	}
+	l, err := lockCheckpointDir(b.Dir)
+	if err != nil {
+		return err
+	}
+	b.lock, b.lockedByFit = l, false
+	return nil
+}
+
+// Unlock releases the lock taken by Lock.
+func (b *BackupAndRestore) Unlock() error {
+	err := b.lock.unlock()
+	b.lock = nil
+	return err
+}
+
+// TrainBegin locks Dir, then restores the newest checkpoint there, if any,
+// once it has checked that the checkpoint belongs to this run; or, with
+// Restart, discards it.
+func (b *BackupAndRestore) TrainBegin(m *Sequential, start *Position) (err error) {
+	if b.lock == nil {
+		if err := b.Lock(); err != nil {
+			return err
+		}
+		b.lockedByFit = true
+		defer func() {
+			if err != nil {
+				b.unlockAfterFit()
+			}
+		}()
+	}
+	if b.Restart {
+		return discardCheckpoints(b.Dir)
+	}
 	prefix, err := LatestCheckpoint(b.Dir)
 	if err != nil || prefix == "" {
 		return err
 	}
-	pos, err := m.RestoreCheckpoint(prefix)
+	c, err := m.readCheckpoint(prefix)
 	if err != nil {
 		return err
 	}
-	*start = pos
+	if err := belongsToRun(c, m.run); err != nil {
+		return err
+	}
+	if err := m.applyCheckpoint(c); err != nil {
+		return err
+	}
+	*start = c.pos
 	if b.Restored != nil {
-		b.Restored(prefix, pos)
+		b.Restored(prefix, c.pos)
 	}
 	return nil
+}
+
+// belongsToRun reports why a checkpoint cannot be resumed by a run, if it
+// cannot: its settings differ, or it is past the run's end.
+func belongsToRun(c *checkpoint, run runState) error {
+	if c.run.settings.BatchSize == 0 {
+		return fmt.Errorf("tfmodel: checkpoint %s records no training run (saved before any Fit): %w", c.prefix, ErrCheckpointSettings)
+	}
+	if err := compareSettings(c.prefix, c.run.settings, run.settings); err != nil {
+		return fmt.Errorf("tfmodel: %w", err)
+	}
+	if c.pos.Epoch > run.epochs || (c.pos.Epoch == run.epochs && c.pos.Step > 0) {
+		done := plural(c.pos.Epoch, "epoch")
+		if c.pos.Step > 0 {
+			done += " and " + plural(c.pos.Step, "step")
+		}
+		return fmt.Errorf("tfmodel: checkpoint %s has trained %s, beyond this run's %s: %w",
+			c.prefix, done, plural(run.epochs, "epoch"), ErrCheckpointSettings)
+	}
+	return nil
+}
+
+func (b *BackupAndRestore) unlockAfterFit() {
+	if b.lockedByFit {
+		b.Unlock()
+		b.lockedByFit = false
+	}
 }
 
 // EpochEnd checkpoints the finished epoch.
@@ -57,7 +147,9 @@ func (b *BackupAndRestore) EpochEnd(m *Sequential, _ int, _ EpochLogs) (Action, 
 
 // TrainEnd checkpoints an interrupted run where it stopped. A run that
 // finished was checkpointed by its last EpochEnd.
+// The lock Fit took is released then.
 func (b *BackupAndRestore) TrainEnd(m *Sequential, err error) error {
+	defer b.unlockAfterFit()
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		if m.pos.Step > 0 {
 			return b.save(m)
@@ -179,4 +271,12 @@ func removeCheckpointsExcept(dir string, keep ...string) error {
 		}
 	}
 	return nil
+}
+
+// plural is "1 epoch", "8 epochs".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -91,11 +91,17 @@ func TestBackupAndRestoreResumesExactly(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, latest, "ckpt-epoch1-step")
 
-	// Another process, another initial seed: everything comes from the checkpoint.
+	// Another process, another initial seed: everything comes from the
+	// checkpoint. A run with another shuffling seed is not this run: it is
+	// refused, not resumed with the checkpoint's seed silently winning.
 	resumed := newTutorialModel(t, 99)
 	o = opts
-	o.Seed = 12345 // ignored: the checkpoint's shuffling seed wins
+	o.Seed = 12345
 	o.Callbacks = []tfmodel.Callback{&tfmodel.BackupAndRestore{Dir: dir}}
+	_, err = resumed.Fit(context.Background(), x, y, o)
+	require.ErrorIs(t, err, tfmodel.ErrCheckpointSettings)
+	assert.ErrorContains(t, err, "shuffling seed 5 (this run: 12345)")
+	o.Seed = opts.Seed
 	h, err := resumed.Fit(context.Background(), x, y, o)
 	require.NoError(t, err)
 	assert.Equal(t, []int{1, 2}, h.Epochs)
@@ -152,6 +158,9 @@ func snapshotDir(t *testing.T, dir string) map[string]string {
 	entries, err := os.ReadDir(dir)
 	require.NoError(t, err)
 	for _, e := range entries {
+		if e.Name() == ".lock" {
+			continue // the run's lock, not a checkpoint
+		}
 		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
 		require.NoError(t, err)
 		files[e.Name()] = string(b)

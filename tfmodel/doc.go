@@ -18,8 +18,10 @@
 // batch in the graph, so a step is one session run fed 32 indices.
 //
 // Fit takes Keras's callbacks: BackupAndRestore (checkpoints written by
-// TensorFlow's SaveV2, resumed exactly after a crash), EarlyStopping,
-// TensorBoard, or any Callback. A trained model is saved as a SavedModel
+// TensorFlow's SaveV2, resumed exactly after a crash, and only by the run
+// they belong to, every value checked), EarlyStopping, TensorBoard,
+// TerminateOnNaN, or any Callback. No save writes a model holding NaN or
+// infinite values unless asked (AllowNonFinite). A trained model is saved as a SavedModel
 // (Save, read by Python TensorFlow, Keras, TFLite and package savedmodel) or
 // as a Keras 3 .keras file (SaveKeras, LoadKeras, through package
 // kerasfile).

@@ -26,7 +26,7 @@ func (m *Sequential) Evaluate(x []float32, y []uint8, opts EvaluateOptions) (los
 	}
 	f := m.features()
 	labels := labels32(y)
-	steps := (n + batchSize - 1) / batchSize
+	steps := ceilDiv(n, batchSize)
 	bar := newProgbar(opts.Progress, steps)
 	var logs EpochLogs
 	for step, lo := 0, 0; lo < n; step, lo = step+1, lo+batchSize {

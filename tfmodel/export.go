@@ -30,10 +30,16 @@ const (
 // ServingPixels. Python's tf.saved_model.load, Keras 3's TFSMLayer,
 // saved_model_cli, the TFLite converter, TensorFlow Serving and Go's
 // savedmodel.Load all read it. The write is atomic: an existing model at
-// dir is replaced only by a complete new one.
-func (m *Sequential) Save(dir string) error {
+// dir is replaced only by a complete new one. Weights that are NaN or
+// infinite are refused (ErrNotFinite) unless opts say AllowNonFinite.
+func (m *Sequential) Save(dir string, opts ...SaveOption) error {
 	if err := m.ready(); err != nil {
 		return err
+	}
+	if !saveConfigOf(opts).allowNonFinite {
+		if err := m.checkFinite(m.net.weights); err != nil {
+			return fmt.Errorf("tfmodel: save %s: %w", dir, err)
+		}
 	}
 	g := tf.NewGraph()
 	s := op.NewScopeWithGraph(g)

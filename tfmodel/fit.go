@@ -26,7 +26,8 @@ func (m *Sequential) Fit(ctx context.Context, x []float32, y []uint8, opts FitOp
 	if err := opts.validate(); err != nil {
 		return nil, fmt.Errorf("tfmodel: fit: %w", err)
 	}
-	if _, err := m.checkData("fit", x, y, true); err != nil {
+	examples, err := m.checkData("fit", x, y, true)
+	if err != nil {
 		return nil, fmt.Errorf("tfmodel: %w", err)
 	}
 	valX, valY := opts.ValidationImages, opts.ValidationLabels
@@ -46,13 +47,41 @@ func (m *Sequential) Fit(ctx context.Context, x []float32, y []uint8, opts FitOp
 		}
 	}
 
+	run, err := m.newRun(opts, examples)
+	if err != nil {
+		return nil, err
+	}
+	m.run = run
 	start := Position{Epoch: opts.InitialEpoch, Seed: opts.Seed}
-	for _, cb := range opts.Callbacks {
+	for i, cb := range opts.Callbacks {
 		if b, ok := cb.(TrainBeginner); ok {
 			if err := b.TrainBegin(m, &start); err != nil {
-				return nil, fmt.Errorf("tfmodel: fit: %w", err)
+				err = fmt.Errorf("tfmodel: fit: %w", err)
+				// Those that began are told of the end: a lock, an open
+				// file is released now, not when the process exits.
+				for _, began := range opts.Callbacks[:i] {
+					if e, ok := began.(TrainEnder); ok {
+						e.TrainEnd(m, err)
+					}
+				}
+				return nil, err
 			}
 		}
+	}
+	n := len(y)
+	steps := ceilDiv(n, opts.BatchSize)
+	// A TrainBeginner moved the start (BackupAndRestore restored a
+	// checkpoint): it must lie within this run, or a negative step would
+	// slice out of range and a negative epoch train more epochs than asked.
+	if start.Epoch < 0 || start.Epoch > opts.Epochs || (start.Epoch == opts.Epochs && start.Step != 0) {
+		err := fmt.Errorf("tfmodel: fit: start at epoch %d, step %d is outside this run's %d epochs", start.Epoch+1, start.Step, opts.Epochs)
+		m.endCallbacks(opts.Callbacks, err)
+		return nil, err
+	}
+	if start.Step < 0 || start.Step >= steps {
+		err := fmt.Errorf("tfmodel: fit: start at epoch %d, step %d is outside an epoch of %d steps", start.Epoch+1, start.Step, steps)
+		m.endCallbacks(opts.Callbacks, err)
+		return nil, err
 	}
 	m.pos = start
 	defer func() {
@@ -72,8 +101,6 @@ func (m *Sequential) Fit(ctx context.Context, x []float32, y []uint8, opts FitOp
 	defer m.session.Run(nil, nil, []*tf.Operation{m.net.unload})
 
 	history = &History{}
-	n := len(y)
-	steps := (n + opts.BatchSize - 1) / opts.BatchSize
 	for epoch := start.Epoch; epoch < opts.Epochs; epoch++ {
 		if err := ctx.Err(); err != nil {
 			return history, err
@@ -81,9 +108,6 @@ func (m *Sequential) Fit(ctx context.Context, x []float32, y []uint8, opts FitOp
 		first := 0
 		if epoch == start.Epoch {
 			first = start.Step
-		}
-		if first >= steps {
-			return history, fmt.Errorf("tfmodel: fit: resuming at step %d of an epoch of %d steps: another data set or batch size?", first, steps)
 		}
 		bar := newProgbar(opts.Progress, steps)
 		bar.epoch(epoch, opts.Epochs)
@@ -150,6 +174,36 @@ func (m *Sequential) trainEpoch(ctx context.Context, epoch int, order []int32, b
 	}
 	m.pos.Epoch, m.pos.Step = epoch+1, 0
 	return logs, nil
+}
+
+// newRun is the runState of a Fit starting now on examples examples (before
+// the validation split): its settings, with Adam's learning rate and step
+// count as the model holds them.
+func (m *Sequential) newRun(opts FitOptions, examples int) (runState, error) {
+	adam := m.net.adam
+	out, err := m.session.Run(nil, []tf.Output{adam.Iterations.Value, adam.LearningRate.Value}, nil)
+	if err != nil {
+		return runState{}, fmt.Errorf("tfmodel: fit: read optimizer state: %w", err)
+	}
+	return runState{
+		settings: TrainingSettings{
+			BatchSize: opts.BatchSize, Shuffle: opts.Shuffle, Seed: opts.Seed,
+			ValidationSplit: opts.ValidationSplit, Examples: examples,
+			LearningRate: out[1].Value().(float32),
+		},
+		epochs:        opts.Epochs,
+		initialEpoch:  opts.InitialEpoch,
+		baseIteration: out[0].Value().(int64),
+	}, nil
+}
+
+// endCallbacks tells every TrainEnder that training ended with err.
+func (m *Sequential) endCallbacks(callbacks []Callback, err error) {
+	for _, cb := range callbacks {
+		if e, ok := cb.(TrainEnder); ok {
+			e.TrainEnd(m, err)
+		}
+	}
 }
 
 // split holds out the last fraction of the examples for validation, before

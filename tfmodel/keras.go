@@ -10,10 +10,16 @@ import (
 // SaveKeras writes the model as a Keras 3 native .keras file (see package
 // kerasfile): keras.models.load_model returns it as a compiled Sequential
 // with these weights and this Adam state, so fit continues where Go
-// stopped. The write is atomic.
-func (m *Sequential) SaveKeras(path string) error {
+// stopped. The write is atomic. A model whose weights or Adam state are
+// NaN or infinite is refused (ErrNotFinite) unless opts say AllowNonFinite.
+func (m *Sequential) SaveKeras(path string, opts ...SaveOption) error {
 	if err := m.ready(); err != nil {
 		return err
+	}
+	if !saveConfigOf(opts).allowNonFinite {
+		if err := m.checkFinite(m.net.state()); err != nil {
+			return fmt.Errorf("tfmodel: save keras %s: %w", path, err)
+		}
 	}
 	values, err := m.readState()
 	if err != nil {

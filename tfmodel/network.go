@@ -42,20 +42,64 @@ type network struct {
 	trainReset             *tf.Operation
 
 	trainMetrics []*graph.Mean   // the running loss and accuracy of an epoch
-	saver        *graph.Saver    // saved(), and the training position: a checkpoint
+	saver        *graph.Saver    // saved(), the training position and settings: a checkpoint
 	weightsSaver *graph.Saver    // weights only: a SavedModel's variables
 	assigner     *graph.Assigner // saved() from Go values
+
+	// Readers of a checkpoint's training values alone, without the
+	// variables, so that they are checked before anything is restored:
+	// header reads checkpointKeys(), legacyHeader the keys of checkpoints
+	// written before the settings were recorded, to tell those apart.
+	header, legacyHeader checkpointReader
 }
 
-// The training position a checkpoint stores beside the variables, as extras
-// of the saver in this order: the epoch and the step within it to run next,
-// and the seed of the shuffling (whose order depends on nothing else).
-func positionKeys() []graph.Extra {
+// checkpointKeys are the values a checkpoint stores beside the variables, as
+// extras of the saver in this order. The first three are the training
+// position: the epoch and the step within it to run next, and the seed of
+// the shuffling (whose order depends on nothing else); checkpoints of
+// format 1 hold only those. Format 2 adds what makes a step do what it did
+// (the settings a resumed run must share), and where Adam's step count
+// stood when the run began, so that the count can be checked against the
+// position.
+func checkpointKeys() []graph.Extra {
 	return []graph.Extra{
 		{Name: "training/epoch", DType: tf.Int64},
 		{Name: "training/step", DType: tf.Int64},
 		{Name: "training/shuffle_seed", DType: tf.Int64},
+		{Name: "training/format", DType: tf.Int64},
+		{Name: "training/batch_size", DType: tf.Int64},
+		{Name: "training/shuffle", DType: tf.Int64},
+		{Name: "training/validation_split", DType: tf.Double},
+		{Name: "training/examples", DType: tf.Int64},
+		{Name: "training/initial_epoch", DType: tf.Int64},
+		{Name: "training/base_iteration", DType: tf.Int64},
 	}
+}
+
+// positionKeys are the keys of checkpoint format 1.
+func positionKeys() []graph.Extra { return checkpointKeys()[:3] }
+
+// checkpointFormat is the format SaveCheckpoint writes, stored under
+// "training/format".
+const checkpointFormat = 2
+
+// checkpointReader restores some keys of a checkpoint.
+type checkpointReader struct {
+	prefix tf.Output   // string scalar to feed
+	values []tf.Output // one per key
+}
+
+func newCheckpointReader(root *op.Scope, name string, keys []graph.Extra) checkpointReader {
+	s := root.SubScope(name)
+	names := make([]string, len(keys))
+	dtypes := make([]tf.DataType, len(keys))
+	for i, k := range keys {
+		names[i], dtypes[i] = k.Name, k.DType
+	}
+	prefix := op.Placeholder(s.SubScope("prefix"), tf.String, op.PlaceholderShape(tf.ScalarShape()))
+	values := op.RestoreV2(s.SubScope("RestoreV2"), prefix,
+		op.Const(s.SubScope("tensor_names"), names), op.Const(s.SubScope("shape_and_slices"), make([]string, len(keys))), dtypes)
+	return checkpointReader{prefix: prefix, values: values}
 }
 
 // build adds the whole model to a new graph: variables and their
@@ -108,10 +152,12 @@ func build(inputShape []int, specs []layerSpec, opts CompileOptions) (*network, 
 		inits = append(inits, v.Init)
 	}
 	n.init = op.NoOp(root.WithControlDependencies(inits...).SubScope("init"))
-	n.saver, err = graph.NewSaver(root, "save", n.saved(), positionKeys()...)
+	n.saver, err = graph.NewSaver(root, "save", n.saved(), checkpointKeys()...)
 	if err != nil {
 		return nil, err
 	}
+	n.header = newCheckpointReader(root, "checkpoint_header", checkpointKeys())
+	n.legacyHeader = newCheckpointReader(root, "checkpoint_header_v1", positionKeys())
 	if n.weightsSaver, err = graph.NewSaver(root, "save_weights", n.weights); err != nil {
 		return nil, err
 	}

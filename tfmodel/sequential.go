@@ -19,6 +19,7 @@ type Sequential struct {
 	net        *network
 	session    *tf.Session
 	pos        Position // where training stands; see Position
+	run        runState // the last Fit's settings, which checkpoints record
 }
 
 // ErrNotCompiled is returned by every method that needs the graph before
@@ -65,7 +66,7 @@ func (m *Sequential) Compile(opts CompileOptions) error {
 		session.Close()
 		return err
 	}
-	m.net, m.session, m.compiled, m.pos = net, session, opts, Position{}
+	m.net, m.session, m.compiled, m.pos, m.run = net, session, opts, Position{}, runState{}
 	return nil
 }
 

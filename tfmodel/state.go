@@ -2,7 +2,6 @@ package tfmodel
 
 import (
 	"fmt"
-	"slices"
 
 	tf "github.com/galeone/tensorflow/tensorflow/go"
 
@@ -36,17 +35,13 @@ func (m *Sequential) takeSnapshot() (snapshot, error) {
 // checking each value's dtype and shape against its variable: values from a
 // file may belong to another model.
 func (m *Sequential) restoreSnapshot(s snapshot) error {
+	if err := m.checkSnapshot(s); err != nil {
+		return err
+	}
 	a := m.net.assigner
 	feeds := make(map[tf.Output]*tf.Tensor, len(a.Vars))
 	for i, v := range a.Vars {
-		t, ok := s[v]
-		if !ok {
-			return fmt.Errorf("no value for %s", v.Name)
-		}
-		if t.DataType() != v.DType || !slices.Equal(t.Shape(), v.Shape) {
-			return fmt.Errorf("%s is %s %v, want %s %v: saved from another model?", v.Name, dtypeName(t.DataType()), t.Shape(), dtypeName(v.DType), v.Shape)
-		}
-		feeds[a.Inputs[i]] = t
+		feeds[a.Inputs[i]] = s[v]
 	}
 	if _, err := m.session.Run(feeds, nil, []*tf.Operation{a.Assign}); err != nil {
 		return fmt.Errorf("assign variables: %w", err)

@@ -5,8 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
+	"math"
 )
 
 // config is the command line, validated.
@@ -19,11 +18,16 @@ type config struct {
 	outDir    string
 	plotsDir  string
 	kerasFile string
+	// kerasTarget is where the .keras file is written: kerasFile, or the
+	// file it is a symbolic link to, so that the link is kept.
+	kerasTarget string
 	// Training that survives and reports.
 	checkpointDir   string
+	restart         bool
 	logDir          string
 	validationSplit float64
 	patience        int
+	terminateOnNaN  bool
 	quiet           bool
 }
 
@@ -32,7 +36,7 @@ var errHelp = errors.New("help requested")
 func parseFlags(args []string, stderr io.Writer) (config, error) {
 	var c config
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
-	fs.StringVar(&c.dataDir, "data", "", "directory holding the four Fashion-MNIST IDX files (.gz or not); empty: search the Keras cache, Debian's /usr/share/datasets/fashion-mnist, then download")
+	fs.StringVar(&c.dataDir, "data", "", "directory holding the four Fashion-MNIST IDX files (.gz or not), the only place read when given; empty: search the Keras cache, Debian's /usr/share/datasets/fashion-mnist, then download")
 	fs.IntVar(&c.epochs, "epochs", 10, "number of epochs to train (the tutorial's 10)")
 	fs.IntVar(&c.batchSize, "batch-size", 32, "examples per training step (Keras's default 32)")
 	fs.Float64Var(&c.lr, "lr", 0.001, "Adam's learning rate (Keras's default 0.001)")
@@ -40,10 +44,12 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.outDir, "out", "out/model", "directory to save the trained model in, as a SavedModel")
 	fs.StringVar(&c.plotsDir, "plots", "out/plots", "directory for the tutorial's figures as PNG files; empty: no plots")
 	fs.StringVar(&c.kerasFile, "keras", "", "also save the model as a Keras 3 .keras file here (keras.models.load_model reads it); empty: none")
-	fs.StringVar(&c.checkpointDir, "checkpoint-dir", "", "checkpoint the training state here after every epoch and on SIGINT/SIGTERM, and resume from it when rerun; empty: no checkpoints")
+	fs.StringVar(&c.checkpointDir, "checkpoint-dir", "", "checkpoint the training state here after every epoch and on SIGINT/SIGTERM, and resume from it when rerun with the same settings; empty: no checkpoints")
+	fs.BoolVar(&c.restart, "restart", false, "discard the checkpoint in -checkpoint-dir and train from scratch (needed to change -batch-size, -seed, -lr or -validation-split of a checkpointed run)")
 	fs.StringVar(&c.logDir, "logdir", "", "write TensorBoard event files here (train/ and validation/); empty: none")
 	fs.Float64Var(&c.validationSplit, "validation-split", 0, "hold out this last fraction of the training data for validation, as Keras's validation_split")
 	fs.IntVar(&c.patience, "early-stopping-patience", 0, "stop when val_loss has not improved for this many epochs and restore the best weights (needs -validation-split); 0: never stop early")
+	fs.BoolVar(&c.terminateOnNaN, "terminate-on-nan", true, "stop with an error at the first step whose loss is NaN or infinite (Keras's TerminateOnNaN); false: train on (a model that is not finite is still never saved)")
 	fs.BoolVar(&c.quiet, "quiet", false, "print only the summary lines: no model table, no progress bars")
 	// Errors are reported by run in one line; the usage is printed for -h only.
 	fs.SetOutput(io.Discard)
@@ -67,6 +73,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, fmt.Errorf("-batch-size %d: must be at least 1", c.batchSize)
 	case !(c.lr > 0) || c.lr > 1:
 		return c, fmt.Errorf("-lr %g: must be in (0, 1]", c.lr)
+	case float32(c.lr) == 0:
+		// Adam's learning rate is a float32: this one would be 0.
+		return c, fmt.Errorf("-lr %g: rounds to 0 in float32, Adam's precision: must be at least %g", c.lr, math.SmallestNonzeroFloat32)
 	case c.outDir == "":
 		return c, fmt.Errorf("-out: needs a directory")
 	case !(c.validationSplit >= 0 && c.validationSplit < 1):
@@ -75,12 +84,17 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, fmt.Errorf("-early-stopping-patience %d: must not be negative", c.patience)
 	case c.patience > 0 && c.validationSplit == 0:
 		return c, fmt.Errorf("-early-stopping-patience %d: needs -validation-split, early stopping watches val_loss", c.patience)
+	case c.restart && c.checkpointDir == "":
+		return c, fmt.Errorf("-restart: needs -checkpoint-dir, the checkpoint to discard")
 	}
-	if err := checkWritable(c.outDir); err != nil {
+	// Every output is checked now, not after training: a path that cannot
+	// be written, or that holds something we must not replace, would
+	// otherwise throw the trained model away.
+	if err := checkModelDir(c.outDir); err != nil {
 		return c, fmt.Errorf("-out %s: %w", c.outDir, err)
 	}
 	if c.plotsDir != "" {
-		if err := checkWritable(c.plotsDir); err != nil {
+		if err := checkPlotsDir(c.plotsDir); err != nil {
 			return c, fmt.Errorf("-plots %s: %w", c.plotsDir, err)
 		}
 	}
@@ -93,32 +107,11 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		}
 	}
 	if c.kerasFile != "" {
-		if err := checkWritable(filepath.Dir(c.kerasFile)); err != nil {
+		target, err := checkKerasFile(c.kerasFile)
+		if err != nil {
 			return c, fmt.Errorf("-keras %s: %w", c.kerasFile, err)
 		}
+		c.kerasTarget = target
 	}
 	return c, nil
-}
-
-// checkWritable makes sure a directory can be created or written where dir
-// says, so that a bad -out fails before a long training rather than after.
-// It leaves nothing behind but the directories it had to create.
-func checkWritable(dir string) error {
-	parent := filepath.Dir(filepath.Clean(dir))
-	if info, err := os.Stat(dir); err == nil {
-		if !info.IsDir() {
-			return fmt.Errorf("exists and is not a directory")
-		}
-		parent = dir
-	}
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return fmt.Errorf("cannot create: %w", err)
-	}
-	f, err := os.CreateTemp(parent, ".train-check-*")
-	if err != nil {
-		return fmt.Errorf("cannot write: %w", err)
-	}
-	name := f.Name()
-	f.Close()
-	return os.Remove(name)
 }

@@ -18,15 +18,24 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+	// run goes on in its own goroutine so that main can end the process
+	// when a signal finds run in something that does not watch ctx (see
+	// interrupt.go).
+	ctx, cancel := context.WithCancel(context.Background())
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	p := &phases{}
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, os.Args[1:], os.Stdout, os.Stderr, p) }()
+	os.Exit(awaitExit(done, signals, cancel, p, os.Stderr, forceExitAfter, forceExitAfter/10))
 }
 
 // run is the whole command; it returns the exit status: 0 on success, 2 for
 // a bad command line (before any work starts), 130 when SIGINT or SIGTERM
-// interrupted training, 1 for any other failure.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+// interrupted training, 1 for any other failure. p, which may be nil, is
+// told what it is doing.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, p *phases) int {
+	p.enter("checking the command line", false)
 	cfg, err := parseFlags(args, stderr)
 	if err != nil {
 		if err != errHelp {
@@ -35,7 +44,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
-	if err := train(ctx, cfg, stdout, stderr); err != nil {
+	if err := train(ctx, cfg, stdout, stderr, p); err != nil {
 		fmt.Fprintf(stderr, "train: %v\n", err)
 		if errors.Is(err, context.Canceled) {
 			return exitInterrupted

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,9 +11,22 @@ import (
 	"github.com/gokeras/fashion/tfmodel"
 )
 
+// plotNames are the files drawPlots writes, in order: the only files in
+// -plots it replaces.
+var plotNames = []string{
+	"1_train_image_0.png",
+	"2_train_images_5x5.png",
+	"3_prediction_test_0.png",
+	"4_prediction_test_12.png",
+	"5_predictions_first_15.png",
+	"6_single_image_probabilities.png",
+	"7_training_curves.png",
+	"8_confusion_matrix.png",
+}
+
 // drawPlots draws the tutorial's six figures and the two this project adds,
 // in the tutorial's order, and returns the files written.
-func drawPlots(dir string, data *loader.Dataset, predictions, single []float32, history *tfmodel.History) ([]string, error) {
+func drawPlots(ctx context.Context, dir string, data *loader.Dataset, predictions, single []float32, history *tfmodel.History) ([]string, error) {
 	names := loader.ClassNames()
 	classNames := names[:]
 	classes := loader.NumClasses
@@ -40,31 +54,34 @@ func drawPlots(dir string, data *loader.Dataset, predictions, single []float32, 
 		name string
 		draw func(path string) error
 	}{
-		{"1_train_image_0.png", func(p string) error { return plot.Image(p, data.Train.Image(0)) }},
-		{"2_train_images_5x5.png", func(p string) error {
+		{plotNames[0], func(p string) error { return plot.Image(p, data.Train.Image(0)) }},
+		{plotNames[1], func(p string) error {
 			return plot.Grid(p, images(data.Train, 25), data.Train.Labels[:25], classNames)
 		}},
-		{"3_prediction_test_0.png", func(p string) error {
+		{plotNames[2], func(p string) error {
 			return plot.Prediction(p, data.Test.Image(0), probs(0), int(data.Test.Labels[0]), classNames)
 		}},
-		{"4_prediction_test_12.png", func(p string) error {
+		{plotNames[3], func(p string) error {
 			return plot.Prediction(p, data.Test.Image(12), probs(12), int(data.Test.Labels[12]), classNames)
 		}},
-		{"5_predictions_first_15.png", func(p string) error {
+		{plotNames[4], func(p string) error {
 			return plot.Predictions(p, images(data.Test, 15), rows, data.Test.Labels[:15], classNames, 5, 3)
 		}},
-		{"6_single_image_probabilities.png", func(p string) error {
+		{plotNames[5], func(p string) error {
 			return plot.Probabilities(p, single, int(data.Test.Labels[1]), classNames)
 		}},
-		{"7_training_curves.png", func(p string) error {
+		{plotNames[6], func(p string) error {
 			return plot.History(p, plot.Curves{Loss: history.Loss, Accuracy: history.Accuracy, ValLoss: history.ValLoss, ValAccuracy: history.ValAccuracy})
 		}},
-		{"8_confusion_matrix.png", func(p string) error {
+		{plotNames[7], func(p string) error {
 			return plot.Confusion(p, data.Test.Labels, predicted, classNames)
 		}},
 	}
 	for _, s := range steps {
-		if s.name == "7_training_curves.png" && len(history.Loss) == 0 {
+		if err := ctx.Err(); err != nil {
+			return written, err // each figure takes a moment: stop between them
+		}
+		if s.name == plotNames[6] && len(history.Loss) == 0 {
 			continue // a resumed run that had nothing left to train
 		}
 		path := filepath.Join(dir, s.name)

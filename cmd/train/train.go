@@ -16,7 +16,7 @@ import (
 
 // train follows the tutorial's order: data, model, training, evaluation,
 // predictions, then what the tutorial leaves out: saving, and the figures.
-func train(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
+func train(ctx context.Context, cfg config, stdout, stderr io.Writer, p *phases) error {
 	say := func(format string, args ...any) { fmt.Fprintf(stdout, format+"\n", args...) }
 	verbose := func(format string, args ...any) {
 		if !cfg.quiet {
@@ -24,9 +24,36 @@ func train(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		}
 	}
 	start := time.Now()
+	pause, err := pauseFromEnv(ctx, stderr)
+	if err != nil {
+		return err
+	}
+
+	// The checkpoint directory is this run's from now on: a second run
+	// with the same -checkpoint-dir fails here, before it loads anything,
+	// instead of resuming from and deleting this one's checkpoints.
+	var backup *tfmodel.BackupAndRestore
+	var lastSaved string
+	if cfg.checkpointDir != "" {
+		backup = &tfmodel.BackupAndRestore{
+			Dir:     cfg.checkpointDir,
+			Restart: cfg.restart,
+			Saved:   func(prefix string, _ tfmodel.Position) { lastSaved = prefix },
+			Restored: func(prefix string, pos tfmodel.Position) {
+				say("Resuming from checkpoint %s at epoch %d, step %d", prefix, pos.Epoch+1, pos.Step)
+			},
+		}
+		if err := backup.Lock(); err != nil {
+			return err
+		}
+		defer backup.Unlock()
+	}
 	say("TensorFlow version: %s", tf.Version())
 
-	data, err := loader.Load(cfg.dataDir)
+	p.enter("loading the data", false)
+	pause.beforeLoad()
+	// A directory named by -data is the only one read (see loader.Search).
+	data, err := loader.DefaultSearch(cfg.dataDir).Load(ctx)
 	if err != nil {
 		return err
 	}
@@ -39,6 +66,7 @@ func train(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	verbose("len(test_labels): %d", data.Test.Len())
 	trainX, testX := data.Train.Scaled(), data.Test.Scaled()
 
+	p.enter("building the model", false)
 	model, err := tfmodel.NewSequential(
 		tfmodel.Flatten(loader.Rows, loader.Cols),
 		tfmodel.Dense(128, "relu"),
@@ -49,7 +77,9 @@ func train(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	}
 	compile := tfmodel.DefaultCompileOptions()
 	compile.Optimizer = graph.DefaultAdam()
-	compile.Optimizer.LearningRate = float32(cfg.lr)
+	if compile.Optimizer.LearningRate, err = learningRateFromEnv(cfg.lr); err != nil {
+		return err
+	}
 	compile.Seed = cfg.seed
 	if err := model.Compile(compile); err != nil {
 		return err
@@ -67,22 +97,16 @@ func train(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		fit.Progress = stdout
 	}
 	fit.ValidationSplit = cfg.validationSplit
-	var lastSaved string
-	if cfg.checkpointDir != "" {
-		fit.Callbacks = append(fit.Callbacks, &tfmodel.BackupAndRestore{
-			Dir:   cfg.checkpointDir,
-			Saved: func(prefix string, _ tfmodel.Position) { lastSaved = prefix },
-			Restored: func(prefix string, pos tfmodel.Position) {
-				say("Resuming from checkpoint %s at epoch %d, step %d", prefix, pos.Epoch+1, pos.Step)
-			},
-		})
+	// TerminateOnNaN comes first: a diverged step stops training before
+	// any other callback sees it (and before a checkpoint is written).
+	if cfg.terminateOnNaN {
+		fit.Callbacks = append(fit.Callbacks, tfmodel.TerminateOnNaN{})
+	}
+	if backup != nil {
+		fit.Callbacks = append(fit.Callbacks, backup)
 	}
 	if cfg.logDir != "" {
 		fit.Callbacks = append(fit.Callbacks, &tfmodel.TensorBoard{LogDir: cfg.logDir})
-	}
-	pause, err := pauseFromEnv(ctx, stderr)
-	if err != nil {
-		return err
 	}
 	if pause != nil {
 		fit.Callbacks = append(fit.Callbacks, pause)
@@ -92,7 +116,12 @@ func train(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		stopper = tfmodel.NewEarlyStopping(cfg.patience)
 		fit.Callbacks = append(fit.Callbacks, stopper)
 	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("interrupted before training: %w", err)
+	}
+	p.enter("training", true)
 	history, err := model.Fit(ctx, trainX, data.Train.Labels, fit)
+	p.enter("finishing", false)
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
 			pos := model.Position()
@@ -100,6 +129,9 @@ func train(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 				return fmt.Errorf("interrupted at epoch %d, step %d; nothing saved (-checkpoint-dir keeps the training state): %w", pos.Epoch+1, pos.Step, err)
 			}
 			return fmt.Errorf("interrupted at epoch %d, step %d; saved the training state to %s: rerun the same command to resume: %w", pos.Epoch+1, pos.Step, lastSaved, err)
+		}
+		if errors.Is(err, tfmodel.ErrCheckpointSettings) {
+			return checkpointSettingsError(err)
 		}
 		return fmt.Errorf("training stopped: %w", err)
 	}
@@ -112,6 +144,7 @@ func train(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		say("Training was already complete in %s", cfg.checkpointDir)
 	}
 
+	p.enter("evaluating the model", false)
 	evaluate := tfmodel.EvaluateOptions{}
 	if !cfg.quiet {
 		evaluate.Progress = stdout
@@ -143,20 +176,35 @@ func train(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	say("np.argmax(predictions_single[0]): %d (%s), true label %d (%s)",
 		argmax(single), classNames[argmax(single)], data.Test.Labels[1], classNames[data.Test.Labels[1]])
 
+	// Save refuses a model that is not finite (ErrNotFinite): with
+	// -terminate-on-nan=false training goes on past a NaN loss, but what
+	// it ends with is not written where a good model is expected.
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("interrupted before saving the model: %w", err)
+	}
+	p.enter("saving the model to "+cfg.outDir, false)
 	if err := model.Save(cfg.outDir); err != nil {
 		return err
 	}
 	say("Saved the model to %s (SavedModel: serving_default takes images float32 [-1, 28, 28] in [0, 1])", cfg.outDir)
 
 	if cfg.kerasFile != "" {
-		if err := model.SaveKeras(cfg.kerasFile); err != nil {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("interrupted before saving %s: %w", cfg.kerasFile, err)
+		}
+		p.enter("saving the model to "+cfg.kerasFile, false)
+		if err := model.SaveKeras(cfg.kerasTarget); err != nil {
 			return err
 		}
 		say("Saved the model to %s (Keras 3: keras.models.load_model reads it)", cfg.kerasFile)
 	}
 
 	if cfg.plotsDir != "" {
-		files, err := drawPlots(cfg.plotsDir, data, predictions, single, history)
+		p.enter("drawing the plots", false)
+		files, err := drawPlots(ctx, cfg.plotsDir, data, predictions, single, history)
+		if errors.Is(err, context.Canceled) {
+			return fmt.Errorf("interrupted while drawing the plots, %d written: %w", len(files), err)
+		}
 		if err != nil {
 			return err
 		}

@@ -38,9 +38,16 @@ type line struct {
 	tensorflow bool
 }
 
+// cpuFeatureTail is the second line of the message TensorFlow logs when a
+// binary built for older CPUs opens its first session ("This TensorFlow
+// binary is optimized to use available CPU instructions ..."): it comes
+// without a prefix or an indent.
+var cpuFeatureTail = regexp.MustCompile(`^To enable the following instructions: .*rebuild TensorFlow with the appropriate compiler flags\.$`)
+
 // classify cuts output into lines and tells whose each is. A line that
 // starts with white space right after a TensorFlow line belongs to that
-// message: TensorFlow indents a failing node's name under its error.
+// message (TensorFlow indents a failing node's name under its error), and
+// so does the unprefixed tail of its CPU-feature notice.
 func classify(output string) []line {
 	var lines []line
 	inTF := false
@@ -49,7 +56,7 @@ func classify(output string) []line {
 			continue
 		}
 		bare := strings.TrimSuffix(text, "\n")
-		continued := inTF && (strings.HasPrefix(bare, "\t") || strings.HasPrefix(bare, " "))
+		continued := inTF && (strings.HasPrefix(bare, "\t") || strings.HasPrefix(bare, " ") || cpuFeatureTail.MatchString(bare))
 		inTF = IsTensorFlowLine(bare) || continued
 		lines = append(lines, line{text, inTF})
 	}
