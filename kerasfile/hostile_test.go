@@ -138,9 +138,9 @@ func TestReadNotRegularFile(t *testing.T) {
 	for _, tc := range []struct {
 		name, path, want string
 	}{
-		{"FIFO", fifo, "not a regular file (a named pipe)"},
+		{"FIFO", fifo, "not a regular file (a named pipe (FIFO))"},
 		{"directory", dir, "not a regular file (a directory)"},
-		{"device", os.DevNull, "not a regular file (a device)"},
+		{"device", os.DevNull, "not a regular file (a character device)"},
 		{"symbolic link to a model", link, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

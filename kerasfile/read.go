@@ -8,6 +8,8 @@ import (
 	"os"
 	"strings"
 	"syscall"
+
+	"github.com/gokeras/fashion/internal/filekind"
 )
 
 // Read reads a .keras file holding a Sequential of a Flatten layer and Dense
@@ -135,16 +137,5 @@ func regular(mode fs.FileMode) error {
 	if mode.IsRegular() {
 		return nil
 	}
-	kind := "a special file"
-	switch t := mode.Type(); {
-	case t&fs.ModeDir != 0:
-		kind = "a directory"
-	case t&fs.ModeNamedPipe != 0:
-		kind = "a named pipe"
-	case t&fs.ModeSocket != 0:
-		kind = "a socket"
-	case t&fs.ModeDevice != 0:
-		kind = "a device"
-	}
-	return fmt.Errorf("not a regular file (%s)", kind)
+	return fmt.Errorf("not a regular file (%s)", filekind.Describe(mode))
 }

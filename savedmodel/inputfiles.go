@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/gokeras/fashion/internal/filekind"
 )
 
 // DefaultMaxFileSize caps each file that Load, or the C loader after it,
@@ -43,34 +45,13 @@ func statInput(dir, name string, limit int64) (fs.FileInfo, error) {
 
 func checkRegular(name string, info fs.FileInfo, limit int64) error {
 	if !info.Mode().IsRegular() {
-		return fmt.Errorf("%s is %s, not a regular file", name, fileKind(info.Mode()))
+		return fmt.Errorf("%s is %s, not a regular file", name, filekind.Describe(info.Mode()))
 	}
 	if limit >= 0 && info.Size() > limit {
 		return fmt.Errorf("%s is %d bytes (%s), over the limit of %d bytes (%s)",
 			name, info.Size(), byteSize(info.Size()), limit, byteSize(limit))
 	}
 	return nil
-}
-
-// fileKind names the type of a file for errors.
-func fileKind(m fs.FileMode) string {
-	switch {
-	case m.IsRegular():
-		return "a regular file"
-	case m.IsDir():
-		return "a directory"
-	case m&fs.ModeNamedPipe != 0:
-		return "a named pipe (FIFO)"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeCharDevice != 0:
-		return "a character device"
-	case m&fs.ModeDevice != 0:
-		return "a block device"
-	case m&fs.ModeSymlink != 0:
-		return "a symbolic link"
-	}
-	return "an irregular file (" + m.Type().String() + ")"
 }
 
 // byteSize renders n in binary units for people, next to the exact count.
@@ -155,7 +136,7 @@ func checkLoaderInputs(dir string, limit int64) error {
 	}
 	if err == nil && !vinfo.IsDir() {
 		// Listing a FIFO would block too.
-		return fmt.Errorf("%s is %s, not a directory", variablesDir, fileKind(vinfo.Mode()))
+		return fmt.Errorf("%s is %s, not a directory", variablesDir, filekind.Describe(vinfo.Mode()))
 	}
 	for _, name := range []string{fingerprintPB, debugInfoPB, filepath.Join(variablesDir, variablesPrefix+".index")} {
 		if _, err := statInput(dir, name, limit); err != nil && !errors.Is(err, fs.ErrNotExist) {

@@ -7,12 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"syscall"
-)
 
-// maxSymlinks bounds how many symbolic links resolveTarget follows, as the
-// kernel bounds path resolution (Linux's ELOOP limit is 40).
-const maxSymlinks = 40
+	"github.com/gokeras/fashion/internal/filekind"
+)
 
 // resolveTarget returns the absolute directory that Write replaces for dir:
 // dir itself or, if dir is a symbolic link (to a link...), the path the link
@@ -23,50 +20,18 @@ const maxSymlinks = 40
 // as atomic as writing to a plain directory: the new model is assembled
 // beside the target, on its file system, and renamed over it.
 func resolveTarget(dir string) (string, error) {
-	p, err := filepath.Abs(dir)
+	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return "", err
 	}
-	for i := 0; ; i++ {
-		info, err := os.Lstat(p)
-		if absent(err) {
-			break
-		}
-		if err != nil {
-			return "", err
-		}
-		if info.Mode()&fs.ModeSymlink == 0 {
-			break
-		}
-		if i == maxSymlinks {
-			return "", fmt.Errorf("more than %d symbolic links to follow", maxSymlinks)
-		}
-		link, err := os.Readlink(p)
-		if err != nil {
-			return "", err
-		}
-		if !filepath.IsAbs(link) {
-			// Relative to the link's real directory: lexically joining ".."
-			// to a path through other links would go elsewhere than the
-			// kernel does.
-			parent, err := filepath.EvalSymlinks(filepath.Dir(p))
-			if err != nil {
-				return "", err
-			}
-			link = filepath.Join(parent, link)
-		}
-		p = filepath.Clean(link)
+	p, err := filekind.FollowLinks(abs)
+	if err != nil {
+		return "", err
 	}
 	if filepath.Dir(p) == p {
 		return "", fmt.Errorf("%s is the root directory", p)
 	}
 	return p, nil
-}
-
-// absent reports whether err says there is nothing at a path: it does not
-// exist, or a directory on the way is a file (the parent's check says so).
-func absent(err error) bool {
-	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)
 }
 
 // describeTarget names dir in errors, with the directory it resolves to if
@@ -100,7 +65,7 @@ var (
 // replacing it would delete the rest. Errors name the first stranger.
 func checkReplaceable(target string) error {
 	info, err := os.Lstat(target)
-	if absent(err) {
+	if filekind.Absent(err) {
 		return nil
 	}
 	if err != nil {
@@ -127,12 +92,12 @@ func checkReplaceable(target string) error {
 		switch {
 		case modelFiles[name]:
 			if !e.Type().IsRegular() {
-				return stranger(name, "which is "+fileKind(e.Type())+" where a SavedModel has a file")
+				return stranger(name, "which is "+filekind.Describe(e.Type())+" where a SavedModel has a file")
 			}
 			hasGraph = hasGraph || name == savedModelPB || name == savedModelPBTxt || name == "saved_model.cpb"
 		case isDir:
 			if !e.IsDir() {
-				return stranger(name, "which is "+fileKind(e.Type())+" where a SavedModel has a directory")
+				return stranger(name, "which is "+filekind.Describe(e.Type())+" where a SavedModel has a directory")
 			}
 			if pattern == nil {
 				continue

@@ -6,6 +6,8 @@ import (
 	"io"
 	"io/fs"
 	"os"
+
+	"github.com/gokeras/fashion/internal/filekind"
 )
 
 // errNotRegular is what errors.Is finds in the error for a path that is not
@@ -19,27 +21,10 @@ func (e notRegularError) Error() string {
 	if e.mode.IsDir() {
 		return "is a directory, not an image file"
 	}
-	return "is " + fileKind(e.mode) + ", not a regular file"
+	return "is " + filekind.Describe(e.mode) + ", not a regular file"
 }
 
 func (e notRegularError) Is(target error) bool { return target == errNotRegular }
-
-// fileKind names the type of a file that is not a regular one.
-func fileKind(m fs.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a directory"
-	case m&fs.ModeNamedPipe != 0:
-		return "a named pipe (FIFO)"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeCharDevice != 0:
-		return "a character device"
-	case m&fs.ModeDevice != 0:
-		return "a block device"
-	}
-	return "a special file (" + m.Type().String() + ")"
-}
 
 func checkRegular(info fs.FileInfo) error {
 	if !info.Mode().IsRegular() {

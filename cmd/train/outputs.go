@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/gokeras/fashion/internal/filekind"
 	"github.com/gokeras/fashion/savedmodel"
 )
 
@@ -36,7 +37,7 @@ func checkModelDir(dir string) error {
 // be a .keras file, as Keras or this command write them (a zip archive
 // with a config.json), or empty: anything else would be lost.
 func checkKerasFile(path string) (string, error) {
-	target, err := followLinks(path)
+	target, err := filekind.FollowLinks(path)
 	if err != nil {
 		return "", err
 	}
@@ -74,41 +75,6 @@ func isKerasArchive(path string) error {
 		}
 	}
 	return errors.New("a zip archive without config.json")
-}
-
-// maxLinks bounds the symbolic links followLinks follows, as the kernel
-// does (ELOOP).
-const maxLinks = 40
-
-// followLinks returns the path that path's final symbolic links lead to;
-// unlike filepath.EvalSymlinks it accepts a link to a file that does not
-// exist yet, which writing creates.
-func followLinks(path string) (string, error) {
-	p := filepath.Clean(path)
-	for range maxLinks {
-		info, err := os.Lstat(p)
-		if errors.Is(err, fs.ErrNotExist) || (err == nil && info.Mode()&fs.ModeSymlink == 0) {
-			return p, nil
-		}
-		if err != nil {
-			return "", err
-		}
-		link, err := os.Readlink(p)
-		if err != nil {
-			return "", err
-		}
-		if !filepath.IsAbs(link) {
-			// Relative to the link's real directory: joining ".." lexically
-			// to a path through other links goes elsewhere than the kernel.
-			parent, err := filepath.EvalSymlinks(filepath.Dir(p))
-			if err != nil {
-				return "", err
-			}
-			link = filepath.Join(parent, link)
-		}
-		p = filepath.Clean(link)
-	}
-	return "", fmt.Errorf("more than %d symbolic links to follow", maxLinks)
 }
 
 func describeLink(path, target string) string {
