@@ -8,9 +8,10 @@ import (
 	"fmt"
 	"hash"
 	"io"
-	"os"
 
 	"github.com/klauspost/compress/gzip"
+
+	"github.com/gokeras/fashion/internal/filekind"
 )
 
 // IDX magic numbers: two zero bytes, the element type (0x08, unsigned byte)
@@ -47,17 +48,15 @@ type idxData struct {
 
 // readIDXFile parses the file at path, gzipped or not, as kind, holding at
 // most limit images or labels.
+// A FIFO or a device is refused before it is opened: opening a FIFO would
+// wait for a writer, and a device could be read forever.
 func readIDXFile(path string, kind fileKind, limit uint32) (idxData, error) {
-	f, err := os.Open(path)
+	f, st, err := filekind.OpenRegular(path)
 	if err != nil {
 		return idxData{}, &FileError{Path: path, Err: err}
 	}
 	defer f.Close()
-	size := int64(-1)
-	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
-		size = st.Size()
-	}
-	d, err := decodeIDX(f, size, kind, limit)
+	d, err := decodeIDX(f, st.Size(), kind, limit)
 	if err != nil {
 		return idxData{}, &FileError{Path: path, Err: err}
 	}

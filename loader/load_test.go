@@ -9,10 +9,13 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/gokeras/fashion/internal/filekind"
 )
 
 func TestLoadDirRealData(t *testing.T) {
@@ -251,3 +254,16 @@ func TestDecodeIDXPassesReadErrors(t *testing.T) {
 type iotestErrReader struct{ err error }
 
 func (r iotestErrReader) Read([]byte) (int, error) { return 0, r.err }
+
+// A FIFO swapped in where an IDX file was found is refused, not opened:
+// opening it would wait for a writer forever.
+func TestReadIDXFileRefusesSpecialFiles(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "train-images-idx3-ubyte")
+	require.NoError(t, syscall.Mkfifo(fifo, 0o644))
+	for _, path := range []string{fifo, "/dev/zero"} {
+		_, err := readIDXFile(path, imagesKind, 0)
+		require.Error(t, err, path)
+		assert.ErrorIs(t, err, filekind.ErrNotRegular, path)
+		assert.Contains(t, err.Error(), path+": is a ", path)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -175,6 +176,22 @@ func TestSearchNamedDirIsTheOnlyPlace(t *testing.T) {
 				return paths[trainImagesName]
 			},
 			want: func(dir string) string { return "loader: " + dir + ": not a directory" },
+		},
+		{
+			name: "a FIFO in place of a file",
+			setup: func(t *testing.T, p places) string {
+				linkDebian(t, p.named)
+				fifo := filepath.Join(p.named, testLabelsName+".gz")
+				require.NoError(t, os.Remove(fifo))
+				require.NoError(t, syscall.Mkfifo(fifo, 0o644))
+				return p.named
+			},
+			// Only regular files count as present, so the FIFO is never
+			// opened (which would wait for a writer forever).
+			want: func(dir string) string {
+				return "loader: " + dir + ": file does not exist: no t10k-labels-idx1-ubyte[.gz]"
+			},
+			is: fs.ErrNotExist,
 		},
 		{
 			name: "not searchable",

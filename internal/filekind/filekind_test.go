@@ -76,3 +76,31 @@ func TestAbsent(t *testing.T) {
 	assert.False(t, Absent(nil))
 	assert.False(t, Absent(fs.ErrPermission))
 }
+
+func TestOpenRegular(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "f")
+	require.NoError(t, os.WriteFile(file, []byte("data"), 0o644))
+	fifo := filepath.Join(dir, "p")
+	require.NoError(t, syscall.Mkfifo(fifo, 0o644))
+	linkToFIFO := filepath.Join(dir, "l")
+	require.NoError(t, os.Symlink(fifo, linkToFIFO))
+
+	f, info, err := OpenRegular(file)
+	require.NoError(t, err)
+	assert.Equal(t, int64(4), info.Size())
+	require.NoError(t, f.Close())
+
+	for _, tt := range []struct{ path, want string }{
+		{fifo, "is a named pipe (FIFO), not a regular file"},
+		{linkToFIFO, "is a named pipe (FIFO), not a regular file"},
+		{dir, "is a directory, not a regular file"},
+		{"/dev/zero", "is a character device, not a regular file"},
+	} {
+		_, _, err := OpenRegular(tt.path)
+		require.EqualError(t, err, tt.want, tt.path)
+		assert.ErrorIs(t, err, ErrNotRegular)
+	}
+	_, _, err = OpenRegular(filepath.Join(dir, "missing"))
+	assert.ErrorIs(t, err, fs.ErrNotExist)
+}
