@@ -114,7 +114,41 @@ EOF
   fi
 }
 
+# --- Python gRPC client of TensorFlow Serving, for the serving tests -----------
+# tensorflow-serving-api (TF Serving's own Python client: the generated
+# *_pb2.py and *_pb2_grpc.py stubs) goes into the finished .venv, as a step of
+# its own after the venv exists. It declares a dependency on the package named
+# `tensorflow`, which .venv has only as tensorflow-cpu, so it is installed with
+# --no-deps, together with its other requirements (grpcio; protobuf, which
+# TensorFlow already brings), which pip downloads only when missing. (`pip
+# check` reports the missing `tensorflow` name; that is expected.) The check is
+# a file look-up, so a ready venv costs no TensorFlow import.
+SERVING_API_VERSION=2.21.0
+SERVING_API_REQUIREMENTS=("tensorflow-serving-api==$SERVING_API_VERSION" "grpcio>=1.24.3,<2" "protobuf>=6.31.1,<8")
+serving_api_ready() {
+  "$venv/bin/python" - "$SERVING_API_VERSION" 2>/dev/null <<'PY'
+import importlib.metadata as md, importlib.util as u, sys
+assert md.version("tensorflow-serving-api") == sys.argv[1]
+for m in ("grpc", "tensorflow_serving.apis.prediction_service_pb2_grpc", "tensorflow_serving.apis.model_service_pb2_grpc"):
+    assert u.find_spec(m) is not None, m
+PY
+}
+install_serving_api() {
+  serving_api_ready && return 0
+  say "installing tensorflow-serving-api==$SERVING_API_VERSION (TF Serving's Python client) into $venv"
+  local log
+  log=$(mktemp "${TMPDIR:-/tmp}/serving-api-install.XXXXXX")
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps \
+    "${SERVING_API_REQUIREMENTS[@]}" >"$log" 2>&1 ||
+    { tail -n 20 "$log" >&2; rm -f "$log"; die "installing tensorflow-serving-api==$SERVING_API_VERSION into $venv failed; check the network or pip's index settings and rerun"; }
+  rm -f "$log"
+  TF_CPP_MIN_LOG_LEVEL=3 "$venv/bin/python" -c 'import tensorflow_serving.apis.prediction_service_pb2_grpc, tensorflow_serving.apis.model_service_pb2_grpc' 2>/dev/null ||
+    die "$venv cannot import tensorflow_serving.apis after installing tensorflow-serving-api==$SERVING_API_VERSION"
+  serving_api_ready || die "tensorflow-serving-api==$SERVING_API_VERSION is not complete in $venv"
+}
+
 if lib_ready && venv_ready; then
+  install_serving_api
   install_system_packages
   finish
   say "libtensorflow $TF_VERSION already installed in $prefix and $venv is ready; nothing to do"
@@ -217,6 +251,7 @@ if ! lib_ready; then
   say "installed libtensorflow $TF_VERSION into $prefix/lib and its headers into $prefix/include"
 fi
 
+install_serving_api
 install_system_packages
 finish
 say "done: libtensorflow $TF_VERSION in $prefix, Python TensorFlow in $venv"
