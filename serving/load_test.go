@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"sort"
 	"strings"
@@ -13,8 +14,13 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 
-	"github.com/gokeras/fashion/internal/rss"
+	tensorpb "github.com/galeone/tensorflow/tensorflow/go/core/framework/tensor_go_proto"
+	typespb "github.com/galeone/tensorflow/tensorflow/go/core/framework/types_go_proto"
+
+	"github.com/gokeras/fashion/serving/apis"
 )
 
 // TestTimeoutsAndCancellation: a request past its deadline gets
@@ -61,26 +67,22 @@ func httptestServer(t testing.TB, h http.Handler) string {
 
 // BenchmarkREST is the load test: concurrent clients on loopback sending
 // 1-image and 32-image predict requests, with and without batching. It
-// reports requests per second, p50 and p99 latency, errors (there must be
-// none) and the growth of the process's RSS over the run.
+// reports requests and images per second, p50 and p99 latency, errors
+// (there must be none) and the process's RSS before and after the run.
 //
-//	go test -run '^$' -bench BenchmarkREST -benchtime 2000x ./serving
+//	go test -run '^$' -bench 'BenchmarkREST|BenchmarkGRPC' -benchtime 2000x ./serving
 func BenchmarkREST(b *testing.B) {
 	dir := fashionModel(b, 1)
 	images := testImages(b, 32)
 	for _, batching := range []bool{false, true} {
 		for _, n := range []int{1, 32} {
 			b.Run(fmt.Sprintf("batching=%v/images=%d", batching, n), func(b *testing.B) {
-				_, hs := startServer(b, baseWith(b, map[int64]string{1: dir}), func(o *Options) {
-					o.Logf = nil
-					if batching {
-						o.Batching = &BatchingParameters{MaxBatchSize: 64, BatchTimeout: time.Millisecond, NumBatchThreads: 2, MaxEnqueuedBatches: 100}
-					}
-				})
+				_, hs := startServer(b, baseWith(b, map[int64]string{1: dir}), benchOptions(batching))
 				body := `{"instances": ` + imagesJSON(images, n) + `}`
 				client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+				defer client.CloseIdleConnections()
 				url := hs.URL + "/v1/models/fashion:predict"
-				post := func() error {
+				loadBench(b, n, func() error {
 					resp, err := client.Post(url, "application/json", strings.NewReader(body))
 					if err != nil {
 						return err
@@ -93,49 +95,115 @@ func BenchmarkREST(b *testing.B) {
 						return fmt.Errorf("status %d", resp.StatusCode)
 					}
 					return nil
-				}
-				for i := 0; i < 20; i++ { // warm up connections and kernels
-					require.NoError(b, post())
-				}
-				rss.Settle()
-				before, _ := rss.Current()
-				var mu sync.Mutex
-				var lat []time.Duration
-				var errs int
-				b.SetParallelism(8) // 16 clients on 2 CPUs
-				b.ResetTimer()
-				start := time.Now()
-				b.RunParallel(func(pb *testing.PB) {
-					var mine []time.Duration
-					bad := 0
-					for pb.Next() {
-						t0 := time.Now()
-						if err := post(); err != nil {
-							bad++
-						}
-						mine = append(mine, time.Since(t0))
-					}
-					mu.Lock()
-					lat = append(lat, mine...)
-					errs += bad
-					mu.Unlock()
 				})
-				elapsed := time.Since(start)
-				b.StopTimer()
-				rss.Settle()
-				after, _ := rss.Current()
-				sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-				q := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Microseconds()) / 1000 }
-				b.ReportMetric(float64(len(lat))/elapsed.Seconds(), "req/s")
-				b.ReportMetric(float64(len(lat)*n)/elapsed.Seconds(), "images/s")
-				b.ReportMetric(q(0.5), "p50-ms")
-				b.ReportMetric(q(0.99), "p99-ms")
-				b.ReportMetric(float64(errs), "errors")
-				b.ReportMetric(float64(after-before)/(1<<20), "rss-growth-MiB")
-				if errs > 0 {
-					b.Errorf("%d requests failed", errs)
-				}
 			})
 		}
+	}
+}
+
+// BenchmarkGRPC is BenchmarkREST over gRPC: PredictRequests carrying the
+// images as tensor_content, one client connection shared by the clients.
+func BenchmarkGRPC(b *testing.B) {
+	dir := fashionModel(b, 1)
+	images := testImages(b, 32)
+	for _, batching := range []bool{false, true} {
+		for _, n := range []int{1, 32} {
+			b.Run(fmt.Sprintf("batching=%v/images=%d", batching, n), func(b *testing.B) {
+				s, _ := startServer(b, baseWith(b, map[int64]string{1: dir}), benchOptions(batching))
+				lis, err := netListen()
+				require.NoError(b, err)
+				g := grpc.NewServer()
+				s.RegisterGRPC(g)
+				go g.Serve(lis)
+				defer g.Stop()
+				conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+				require.NoError(b, err)
+				defer conn.Close()
+				pc := apis.NewPredictionServiceClient(conn)
+				var content []byte
+				for _, f := range images[:n*784] {
+					content = put32(content, math.Float32bits(f))
+				}
+				req := &apis.PredictRequest{
+					ModelSpec: &apis.ModelSpec{Name: "fashion"},
+					Inputs: map[string]*tensorpb.TensorProto{"images": {
+						Dtype: typespb.DataType_DT_FLOAT, TensorShape: shapeProto(int64(n), 28, 28), TensorContent: content,
+					}},
+				}
+				loadBench(b, n, func() error {
+					ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+					defer cancel()
+					resp, err := pc.Predict(ctx, req)
+					if err != nil {
+						return err
+					}
+					if got := len(resp.GetOutputs()["probabilities"].GetFloatVal()); got != n*10 {
+						return fmt.Errorf("%d probabilities", got)
+					}
+					return nil
+				})
+			})
+		}
+	}
+}
+
+func benchOptions(batching bool) func(*Options) {
+	return func(o *Options) {
+		o.Logf = nil
+		if batching {
+			o.Batching = &BatchingParameters{MaxBatchSize: 64, BatchTimeout: time.Millisecond, NumBatchThreads: 2, MaxEnqueuedBatches: 100}
+		}
+	}
+}
+
+// loadBench runs call from 16 concurrent clients b.N times in all, after a
+// warm-up, and reports the load test's figures.
+func loadBench(b *testing.B, n int, call func() error) {
+	for i := 0; i < 20; i++ { // warm up connections and kernels
+		require.NoError(b, call())
+	}
+	before := sampleMemory(0)
+	var mu sync.Mutex
+	var lat []time.Duration
+	var errs int
+	var firstErr error
+	b.SetParallelism(8) // 16 clients on 2 CPUs
+	b.ResetTimer()
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		var mine []time.Duration
+		bad := 0
+		var first error
+		for pb.Next() {
+			t0 := time.Now()
+			if err := call(); err != nil {
+				bad++
+				first = err
+			}
+			mine = append(mine, time.Since(t0))
+		}
+		mu.Lock()
+		lat = append(lat, mine...)
+		errs += bad
+		if firstErr == nil {
+			firstErr = first
+		}
+		mu.Unlock()
+	})
+	elapsed := time.Since(start)
+	b.StopTimer()
+	after := sampleMemory(len(lat))
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	q := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Microseconds()) / 1000 }
+	b.ReportMetric(float64(len(lat))/elapsed.Seconds(), "req/s")
+	b.ReportMetric(float64(len(lat)*n)/elapsed.Seconds(), "images/s")
+	b.ReportMetric(q(0.5), "p50-ms")
+	b.ReportMetric(q(0.99), "p99-ms")
+	b.ReportMetric(float64(errs), "errors")
+	b.ReportMetric(float64(before.rss)/(1<<20), "rss-before-MiB")
+	b.ReportMetric(float64(after.rss)/(1<<20), "rss-after-MiB")
+	b.ReportMetric(float64(after.rss-before.rss)/(1<<20), "rss-growth-MiB")
+	if errs > 0 {
+		b.Errorf("%d requests failed; the first: %v", errs, firstErr)
 	}
 }

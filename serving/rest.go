@@ -114,7 +114,7 @@ func (h *restHandler) dispatch(ctx context.Context, r *http.Request, path string
 		if method != "predict" {
 			return spec.Name, method, nil, errorf(Unimplemented, "%s is not supported by this server; use predict", method)
 		}
-		body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, h.s.limits.MaxRequestBytes))
+		body, err := readBody(r, h.s.limits.MaxRequestBytes)
 		if err != nil {
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {
@@ -148,6 +148,20 @@ func (h *restHandler) dispatch(ctx context.Context, r *http.Request, path string
 	return "", "", nil, malformed
 }
 
+// readBody reads a request body of at most limit bytes (an
+// *http.MaxBytesError beyond), into one buffer when its length is declared.
+func readBody(r *http.Request, limit int64) ([]byte, error) {
+	body := http.MaxBytesReader(nil, r.Body, limit)
+	if n := r.ContentLength; n > 0 && n <= limit {
+		buf := make([]byte, n)
+		if _, err := io.ReadFull(body, buf); err != nil {
+			return nil, err
+		}
+		return buf, nil
+	}
+	return io.ReadAll(body)
+}
+
 // specFromPath decodes the model name, version and label of a path.
 func specFromPath(name, version, label string) (ModelSpec, error) {
 	var spec ModelSpec
@@ -171,8 +185,11 @@ func specFromPath(name, version, label string) (ModelSpec, error) {
 }
 
 func (h *restHandler) predict(ctx context.Context, spec ModelSpec, body []byte) ([]byte, error) {
-	// TensorFlow Serving parses the body before it looks the model up.
 	limits := jsonLimits{maxDepth: h.s.limits.MaxJSONDepth, maxValues: int(min(h.s.limits.MaxElements, 1<<31-1))}
+	if out, ok, err := h.fastPredict(ctx, spec, body, limits); ok {
+		return out, err
+	}
+	// TensorFlow Serving parses the body before it looks the model up.
 	doc, err := parseJSON(body, limits)
 	if err != nil {
 		return nil, err
@@ -199,6 +216,34 @@ func (h *restHandler) predict(ctx context.Context, spec ModelSpec, body []byte) 
 		return nil, err
 	}
 	return encodePredictJSON(resp.Outputs, req.format)
+}
+
+// fastPredict answers the common predict body through fastPredictJSON;
+// ok is false if it is not of that kind (or the model is not there), for
+// predict's general path to answer instead.
+func (h *restHandler) fastPredict(ctx context.Context, spec ModelSpec, body []byte, limits jsonLimits) (out []byte, ok bool, err error) {
+	sv, err := h.s.acquire(spec.Name, spec.Version, spec.HasVersion, spec.VersionLabel)
+	if err != nil {
+		return nil, false, nil
+	}
+	defer h.s.release(sv)
+	req, ok := fastPredictJSON(body, limits, func(sig string) ([]savedmodel.TensorSpec, error) {
+		s, ok := sv.sess.Signature(signatureKey(sig))
+		if !ok {
+			return nil, errorf(InvalidArgument, "no signature %q", sig)
+		}
+		return s.Inputs, nil
+	})
+	if !ok {
+		return nil, false, nil
+	}
+	spec.SignatureName = req.signature
+	resp, err := h.s.predict(ctx, sv, &PredictRequest{Spec: spec, Inputs: req.inputs})
+	if err != nil {
+		return nil, true, err
+	}
+	out, err = encodePredictJSON(resp.Outputs, req.format)
+	return out, true, err
 }
 
 func (h *restHandler) status(spec ModelSpec) ([]byte, error) {

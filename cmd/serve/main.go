@@ -165,15 +165,18 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		return 1
 	}
 	defer srv.Close()
+	held := holdFromEnv(logger)
+	defer held.close()
 
 	// gRPC.
-	grpcLis, err := net.Listen("tcp", net.JoinHostPort(c.host, strconv.Itoa(c.grpcPort)))
+	lis, err := net.Listen("tcp", net.JoinHostPort(c.host, strconv.Itoa(c.grpcPort)))
 	if err != nil {
 		logger.Printf("gRPC: %v", err)
 		return 1
 	}
+	grpcLis := watchListener(lis)
 	msgLimit := int(min(c.maxRequestBytes, 1<<31-1))
-	g := grpc.NewServer(grpc.MaxRecvMsgSize(msgLimit), grpc.MaxSendMsgSize(1<<31-1))
+	g := grpc.NewServer(append(held.grpcOptions(), grpc.MaxRecvMsgSize(msgLimit), grpc.MaxSendMsgSize(1<<31-1))...)
 	srv.RegisterGRPC(g)
 	grpcDone := make(chan error, 1)
 	go func() { grpcDone <- g.Serve(grpcLis) }()
@@ -181,19 +184,21 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 
 	// REST and metrics.
 	var httpSrv *http.Server
+	var restLis *watchedListener
 	httpDone := make(chan error, 1)
 	if c.restPort != 0 {
 		mux := http.NewServeMux()
-		mux.Handle("/", srv.RESTHandler(serving.RESTOptions{Timeout: time.Duration(c.restTimeoutMS) * time.Millisecond}))
+		mux.Handle("/", held.rest(srv.RESTHandler(serving.RESTOptions{Timeout: time.Duration(c.restTimeoutMS) * time.Millisecond})))
 		if monitoring.PrometheusEnable {
 			mux.Handle(monitoring.PrometheusPath, opts.Metrics.Handler(monitoring.PrometheusPath))
 		}
-		restLis, err := net.Listen("tcp", net.JoinHostPort(c.host, strconv.Itoa(c.restPort)))
+		lis, err := net.Listen("tcp", net.JoinHostPort(c.host, strconv.Itoa(c.restPort)))
 		if err != nil {
 			logger.Printf("REST: %v", err)
 			g.Stop()
 			return 1
 		}
+		restLis = watchListener(lis)
 		httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(stderr, "serve: http: ", 0)}
 		go func() { httpDone <- httpSrv.Serve(restLis) }()
 		logger.Printf("Exporting HTTP/REST API at:%s ...", restLis.Addr())
@@ -220,11 +225,35 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		g.GracefulStop()
 		close(stopped)
 	}()
+	restDrained := make(chan error, 1)
 	if httpSrv != nil {
-		if err := httpSrv.Shutdown(drain); err != nil {
-			logger.Printf("REST shutdown: %v", err)
-			status = 1
+		go func() { restDrained <- httpSrv.Shutdown(drain) }()
+	} else {
+		restDrained <- nil
+	}
+	// Both servers close their listeners first, then wait for what is in
+	// flight: say when no new connection can come in.
+	listenersClosed := func() bool {
+		select {
+		case <-grpcLis.closed:
+		case <-drain.Done():
+			return false
 		}
+		if restLis != nil {
+			select {
+			case <-restLis.closed:
+			case <-drain.Done():
+				return false
+			}
+		}
+		return true
+	}
+	if listenersClosed() {
+		logger.Print("listeners closed: no new connections; waiting for requests in flight")
+	}
+	if err := <-restDrained; err != nil {
+		logger.Printf("REST shutdown: %v", err)
+		status = 1
 	}
 	select {
 	case <-stopped:

@@ -78,8 +78,14 @@ type process struct {
 
 func startServe(t *testing.T, args ...string) *process {
 	t.Helper()
+	return startServeEnv(t, nil, args...)
+}
+
+// startServeEnv starts serve with env added to the environment.
+func startServeEnv(t *testing.T, env []string, args ...string) *process {
+	t.Helper()
 	p := &process{cmd: exec.Command(serveBin, args...), seen: make(chan string, 1000), done: make(chan struct{})}
-	p.cmd.Env = append(os.Environ(), "TF_CPP_MIN_LOG_LEVEL=1")
+	p.cmd.Env = append(append(os.Environ(), "TF_CPP_MIN_LOG_LEVEL=1"), env...)
 	stderr, err := p.cmd.StderrPipe()
 	require.NoError(t, err)
 	require.NoError(t, p.cmd.Start())
