@@ -65,9 +65,9 @@ func TestLoadPredictCloseDoesNotLeak(t *testing.T) {
 	t.Logf("oneDNN %s: after %d and %d load-predict-close cycles: RSS %.1f -> %.1f MiB, malloc in use %.2f -> %.2f MiB",
 		onednn.Setting(), warm, late, mb(atWarm.rss), mb(atLate.rss), mb(atWarm.malloc), mb(atLate.malloc))
 	assert.Less(t, atLate.malloc-atWarm.malloc, int64(1<<20), "malloc'd bytes grew over %d late cycles", late-warm)
-	// glibc keeps the freed pages of each session's threads in its arenas:
-	// the resident set creeps (measured: +35 MiB from cycle 100 to 1,000
-	// with oneDNN off) while the bytes in use stay flat. A leaked model
-	// per cycle would add over 90 MiB.
+	// rss.Settle hands malloc's free pages back to the system first, so
+	// the resident set counts what is in use (without that, glibc's
+	// per-thread arenas made it wander by ±70 MiB). A leaked model per
+	// cycle would add over 90 MiB.
 	assert.Less(t, atLate.rss-atWarm.rss, int64(64<<20), "RSS grew over %d late cycles", late-warm)
 }

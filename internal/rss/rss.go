@@ -36,7 +36,9 @@ func Current() (int64, error) {
 // hundreds of model loads that takes a while. Each round drops a sentinel
 // with a finalizer of its own and waits for that event rather than for a
 // guessed time, then looks at malloc's bytes in use: Settle returns once a
-// round gave back less than 64 KiB (at least three rounds, at most 200).
+// round gave back less than 64 KiB (at least three rounds, at most 200),
+// after handing malloc's free pages back to the system (TrimMalloc), so
+// that the resident set it leaves counts what is in use.
 // (The sentinel is 32 bytes: Go's tiny allocator, for smaller objects, may
 // never finalize.)
 func Settle() {
@@ -50,8 +52,10 @@ func Settle() {
 		<-done
 		now := MallocInUse()
 		if round >= 2 && last-now < 64<<10 {
+			TrimMalloc()
 			return
 		}
 		last = now
 	}
+	TrimMalloc()
 }
