@@ -47,9 +47,9 @@
 // defaults, 0.9 and 0.999): Keras then computes 1-β in float64 and the fused
 // kernel in float32, and the weights differ by about 1e-6.
 //
-// tfmodel does not use the Optimizer interface yet: it still holds a
-// graph.Adam and its AdamState. The next step is for tfmodel's compile
-// options to take an Optimizer (from GetOptimizer, or the optimizer of a
-// .keras file's compile_config), build it with MinimizeWith, and checkpoint
-// OptimizerState.Variables() under the names it carries.
+// tfmodel's CompileOptions.Optimizer is an Optimizer (DefaultAdam by
+// default): training builds it with MinimizeWith (for Adam, the very graph
+// Adam.Minimize adds), and checkpoints hold OptimizerState.Variables()
+// under the names they carry, with the optimizer's class and config
+// (SerializeOptimizer) among the training settings.
 package graph

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -168,6 +170,14 @@ func configJSON(m Model) ([]byte, error) {
 			StepsPerExecution: 1,
 		}
 	}
+	if o := m.OtherOptimizer; o != nil {
+		compile = compileConfig{
+			Optimizer:         object{Module: "keras.optimizers", ClassName: o.ClassName, Config: o.Config},
+			Loss:              "sparse_categorical_crossentropy",
+			Metrics:           []string{"accuracy"},
+			StepsPerExecution: 1,
+		}
+	}
 	top := modelObject{
 		object: object{
 			Module: "keras", ClassName: "Sequential",
@@ -309,11 +319,11 @@ func parseConfig(data []byte) (Model, error) {
 		return Model{}, errors.New("config.json: no Dense layer after Flatten")
 	}
 
-	opt, err := parseCompile(top.CompileConfig)
+	opt, other, err := parseCompile(top.CompileConfig)
 	if err != nil {
 		return Model{}, fmt.Errorf("config.json: compile_config: %w", err)
 	}
-	m.Optimizer = opt
+	m.Optimizer, m.OtherOptimizer = opt, other
 	return m, nil
 }
 
@@ -409,12 +419,33 @@ func isNull(raw json.RawMessage) bool {
 	return len(t) == 0 || string(t) == "null"
 }
 
-// parseCompile returns the Adam optimizer of a compile_config, nil for a
-// model that was never compiled.
-func parseCompile(raw json.RawMessage) (*Adam, error) {
+// parseCompile returns the optimizer of a compile_config, Adam or another
+// (OptimizerClasses), nil for a model that was never compiled.
+func parseCompile(raw json.RawMessage) (*Adam, *Optimizer, error) {
 	if isNull(raw) || string(bytes.TrimSpace(raw)) == "{}" {
-		return nil, nil
+		return nil, nil, nil
 	}
+	adam, err := parseAdamCompile(raw)
+	if err == errOtherOptimizer {
+		var c struct {
+			Optimizer rawObject `json:"optimizer"`
+		}
+		if err := json.Unmarshal(raw, &c); err != nil {
+			return nil, nil, err
+		}
+		other, err := parseOtherOptimizer(c.Optimizer)
+		return nil, other, err
+	}
+	return adam, nil, err
+}
+
+// errOtherOptimizer is parseAdamCompile's answer for an optimizer of
+// OptimizerClasses.
+var errOtherOptimizer = errors.New("another optimizer")
+
+// parseAdamCompile returns the Adam optimizer of a compile_config, or
+// errOtherOptimizer.
+func parseAdamCompile(raw json.RawMessage) (*Adam, error) {
 	var c struct {
 		Optimizer json.RawMessage `json:"optimizer"`
 		Loss      json.RawMessage `json:"loss"`
@@ -429,8 +460,11 @@ func parseCompile(raw json.RawMessage) (*Adam, error) {
 	if err := json.Unmarshal(c.Optimizer, &opt); err != nil {
 		return nil, fmt.Errorf("optimizer %s: %w", c.Optimizer, err)
 	}
+	if slices.Contains(OptimizerClasses, opt.ClassName) {
+		return nil, errOtherOptimizer
+	}
 	if opt.ClassName != "Adam" {
-		return nil, fmt.Errorf("optimizer is %q, want Adam", opt.ClassName)
+		return nil, fmt.Errorf("optimizer is %q, want Adam or %s", opt.ClassName, strings.Join(OptimizerClasses, ", "))
 	}
 	var a struct {
 		LearningRate json.RawMessage `json:"learning_rate"`

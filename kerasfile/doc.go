@@ -5,7 +5,9 @@
 //
 //	Flatten(input_shape=(28, 28)) -> Dense(128, relu) -> Dense(10, softmax)
 //
-// compiled with Adam, sparse categorical cross-entropy and accuracy.
+// compiled with Adam (or AdamW, SGD, RMSprop: Model.OtherOptimizer, whose
+// config is kept as JSON and whose variables are in Keras's order), sparse
+// categorical cross-entropy and accuracy.
 //
 // A SavedModel gives Python an inference function only; a .keras file comes
 // back as a real Sequential that Python can inspect, predict with, fit
@@ -27,7 +29,10 @@
 // Go left it, without the warning Keras gives for a compiled model saved
 // without optimizer variables. Read refuses what Go could not honour rather
 // than drop it silently: other layers, other dtypes, regularizers and
-// constraints, frozen layers, optimizers other than plain Adam, other losses.
+// constraints, frozen layers, optimizers other than Adam, AdamW, SGD and
+// RMSprop or with options Go does not implement (EMA, clipping, loss
+// scaling, gradient accumulation, amsgrad, a learning rate schedule),
+// other losses.
 //
 // Read takes its file for hostile, as Keras 3 does: it refuses a path that
 // is not a regular file before opening it, bounds the memory each member of

@@ -363,6 +363,9 @@ func TestReadBadInput(t *testing.T) {
 			return old
 		}
 	}
+	both := func(a, b func(string, []byte) []byte) func(string, []byte) []byte {
+		return func(name string, data []byte) []byte { return b(name, a(name, data)) }
+	}
 	editConfig := func(from, to string) func(string, []byte) []byte {
 		return func(name string, old []byte) []byte {
 			if name == "config.json" {
@@ -410,8 +413,14 @@ func TestReadBadInput(t *testing.T) {
 			`config.json: layer 1 (dense): activation {"class_name":"MyAct"} is not a built-in activation name`},
 		{"mixed precision", rewrite(t, good, editConfig(`"units":128`, `"dtype":"mixed_float16","units":128`)),
 			`config.json: layer 1 (dense): dtype policy is "mixed_float16", want float32`},
-		{"SGD", rewrite(t, good, editConfig(`"class_name":"Adam"`, `"class_name":"SGD"`)),
-			`config.json: compile_config: optimizer is "SGD", want Adam`},
+		{"Nadam", rewrite(t, good, editConfig(`"class_name":"Adam"`, `"class_name":"Nadam"`)),
+			`config.json: compile_config: optimizer is "Nadam", want Adam or AdamW, RMSprop, SGD`},
+		{"SGD with Adam's state", rewrite(t, good, editConfig(`"class_name":"Adam"`, `"class_name":"SGD"`)),
+			`model.weights.h5: SGD: group optimizer/vars holds variables ["0" "1" "2" "3" "4" "5" "6" "7" "8" "9"], want 2 (0 to 1)`},
+		{"RMSprop with a schedule", rewrite(t, good, both(editConfig(`"class_name":"Adam"`, `"class_name":"RMSprop"`), editConfig(`"learning_rate":0.0010000000474974513`, `"learning_rate":{"class_name":"ExponentialDecay"}`))),
+			`config.json: compile_config: RMSprop learning_rate {"class_name":"ExponentialDecay"} is not a number (a schedule?)`},
+		{"SGD with clipnorm", rewrite(t, good, both(editConfig(`"class_name":"Adam"`, `"class_name":"SGD"`), editConfig(`"clipnorm":null`, `"clipnorm":1.0`))),
+			`config.json: compile_config: SGD has clipnorm 1.0; kerasfile supports none`},
 		{"other loss", rewrite(t, good, editConfig(`"loss":"sparse_categorical_crossentropy"`, `"loss":"mse"`)),
 			`config.json: compile_config: loss is "mse", want sparse_categorical_crossentropy`},
 		{"frozen layer", rewrite(t, good, editConfig(`"name":"dense_1","trainable":true`, `"name":"dense_1","trainable":false`)),

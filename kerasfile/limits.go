@@ -28,7 +28,7 @@ const (
 	h5Room         = 1 << 20
 	h5RoomPerLayer = 16 << 10
 	// bytesPerWeight counts a weight and Adam's momentum and velocity of
-	// it, float32 each.
+	// it, float32 each (another optimizer's: a weight and its slots).
 	bytesPerWeight = 4 * 3
 )
 
@@ -46,7 +46,11 @@ func weightsLimit(m Model) (int64, error) {
 		values += in*float64(l.Units) + float64(l.Units)
 		in = float64(l.Units)
 	}
-	need := bytesPerWeight*values + 16 + h5Room + h5RoomPerLayer*float64(len(m.Layers))
+	perWeight := float64(bytesPerWeight)
+	if o := m.OtherOptimizer; o != nil {
+		perWeight = float64(4 * (1 + o.slotsPerWeight()))
+	}
+	need := perWeight*values + 16 + h5Room + h5RoomPerLayer*float64(len(m.Layers))
 	if need > maxWeightsSize {
 		return 0, fmt.Errorf("%s: the model's %.0f weights, with Adam's state, need %.0f bytes of %s, more than the limit of %d bytes",
 			configMember, values, need, weightsMember, maxWeightsSize)

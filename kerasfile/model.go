@@ -8,7 +8,8 @@ import (
 )
 
 // Model is a Keras Sequential of one Flatten layer followed by Dense layers,
-// with its weights, and the Adam state of training when it was compiled.
+// with its weights, and the optimizer's state of training when it was
+// compiled: Adam's, or another optimizer's (OtherOptimizer).
 type Model struct {
 	// Name is the Sequential's name; "sequential" when empty.
 	Name string
@@ -22,6 +23,10 @@ type Model struct {
 	// (accuracy). Nil means the model is not compiled: Keras then loads it
 	// ready to predict, but fit needs a compile first.
 	Optimizer *Adam
+	// OtherOptimizer is, instead of Optimizer, another of Keras's
+	// optimizers the model is compiled with (SGD, RMSprop, AdamW), with its
+	// config and state.
+	OtherOptimizer *Optimizer
 }
 
 // Dense is one Dense layer (always with a bias, as Keras's default).
@@ -203,6 +208,14 @@ func (m Model) Validate() error {
 			return fmt.Errorf("layer %d: name %q is used twice", i+1, n)
 		}
 		seen[n] = true
+	}
+	if o := m.OtherOptimizer; o != nil {
+		if m.Optimizer != nil {
+			return errors.New("both Optimizer and OtherOptimizer are set")
+		}
+		if err := o.validate(); err != nil {
+			return err
+		}
 	}
 	if o := m.Optimizer; o != nil {
 		if err := validateAdam(o); err != nil {

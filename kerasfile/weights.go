@@ -21,6 +21,12 @@ import (
 //	/optimizer/vars/6 ...              the same for dense_1, and so on
 //	/vars                              attribute name = the model's name
 //
+// Another optimizer (Model.OtherOptimizer) has the same vars/0 and vars/1,
+// then its slots in the order of its build: AdamW's as Adam's; SGD's
+// momentum per variable, if any; RMSprop's velocity per variable, then its
+// momentum per variable, if any, then its average_gradient per variable,
+// if centered.
+//
 // Each vars group carries the owner's name as a variable-length UTF-8
 // string attribute. The layer groups are named after the class (dense,
 // dense_1, ...) whatever the layers are called, and datasets are
@@ -114,6 +120,11 @@ func writeVars(f *h5, m Model) error {
 			}
 		}
 	}
+	if o := m.OtherOptimizer; o != nil {
+		if err := writeOptimizerVars(f, o); err != nil {
+			return err
+		}
+	}
 	return f.group("vars", m.name())
 }
 
@@ -161,6 +172,9 @@ func readVars(f *h5, m *Model) error {
 			return fmt.Errorf("layer %d (%s) bias: %w", i+1, l.Name, err)
 		}
 		in = l.Units
+	}
+	if o := m.OtherOptimizer; o != nil {
+		return readOtherOptimizerVars(f, m, o)
 	}
 	if m.Optimizer == nil {
 		// An uncompiled model has no optimizer; Keras ignores optimizer

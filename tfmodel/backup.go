@@ -14,8 +14,8 @@ import (
 // BackupAndRestore is Keras's BackupAndRestore callback with checkpoints
 // that keep everything: at the end of every epoch, and when training is
 // interrupted (ctx cancelled, e.g. on SIGINT), it writes a checkpoint of
-// the weights, Adam's state, the epoch's running metrics and the training
-// Position into Dir; when Fit starts and Dir has one, it restores it and
+// the weights, the optimizer's state, the epoch's running metrics and the
+// training Position into Dir; when Fit starts and Dir has one, it restores it and
 // training goes on from there, ending with the same weights as a run that
 // was never interrupted.
 //

@@ -25,11 +25,12 @@ func (m *Sequential) Position() Position { return m.pos }
 
 // SaveCheckpoint writes a TensorFlow checkpoint at prefix (prefix.index and
 // prefix.data-00000-of-00001) with TensorFlow's SaveV2 kernel: the weights,
-// Adam's state, the running metrics of the epoch in progress, the training
+// the optimizer's state (OptimizerState.Variables(), under Keras's names), the running metrics of the epoch in progress, the training
 // Position and the TrainingSettings of the last Fit. Keys are Keras's
-// variable names ("dense/kernel", "adam/iteration", ...) and
-// "training/epoch", "training/step", "training/shuffle_seed",
-// "training/batch_size"... (see checkpointKeys), so Python reads it with
+// variable names ("dense/kernel", "adam/iteration", "sgd/dense_kernel_momentum",
+// ...) and "training/epoch", "training/step", "training/shuffle_seed",
+// "training/batch_size"..., "training/optimizer" (the optimizer's Keras
+// class and config as JSON; see checkpointKeys), so Python reads it with
 // tf.train.load_checkpoint. A model whose state is not finite (training
 // diverged) is refused unless opts say AllowNonFinite: restoring it could
 // only go on producing NaN. SaveV2 writes the two files in place: for a
@@ -46,6 +47,10 @@ func (m *Sequential) SaveCheckpoint(prefix string, opts ...SaveOption) error {
 	if err := os.MkdirAll(filepath.Dir(prefix), 0o755); err != nil {
 		return fmt.Errorf("tfmodel: save checkpoint %s: %w", prefix, err)
 	}
+	optimizer, err := optimizerSetting(m.compiled.Optimizer)
+	if err != nil {
+		return fmt.Errorf("tfmodel: save checkpoint %s: %w", prefix, err)
+	}
 	r := m.run
 	shuffle := int64(0)
 	if r.settings.Shuffle {
@@ -54,7 +59,7 @@ func (m *Sequential) SaveCheckpoint(prefix string, opts ...SaveOption) error {
 	return m.runSaver(prefix, m.net.saver,
 		int64(m.pos.Epoch), int64(m.pos.Step), int64(m.pos.Seed), int64(checkpointFormat),
 		int64(r.settings.BatchSize), shuffle, r.settings.ValidationSplit, int64(r.settings.Examples),
-		int64(r.initialEpoch), r.baseIteration)
+		int64(r.initialEpoch), r.baseIteration, optimizer)
 }
 
 // RestoreCheckpoint loads a checkpoint written by SaveCheckpoint and returns

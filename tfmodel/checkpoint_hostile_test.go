@@ -14,6 +14,8 @@ import (
 	"github.com/galeone/tensorflow/tensorflow/go/op"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/gokeras/fashion/graph"
 )
 
 // The tests of this file train a small model on random data: what they
@@ -45,7 +47,7 @@ func newSmallModel(t testing.TB, lr float32) *Sequential {
 	m, err := NewSequential(Flatten(smallFeatures), Dense(8, "relu"), Dense(smallClasses, "softmax"))
 	require.NoError(t, err)
 	opts := DefaultCompileOptions()
-	opts.Optimizer.LearningRate = lr
+	opts.Optimizer = graph.Adam{LearningRate: lr, Beta1: 0.9, Beta2: 0.999, Epsilon: 1e-7}
 	opts.Seed = 1
 	require.NoError(t, m.Compile(opts))
 	t.Cleanup(func() { m.Close() })
@@ -232,8 +234,24 @@ func TestHostileCheckpointsAreRefused(t *testing.T) {
 			"training/shuffle is 2: must be 0 or 1", nil},
 		{"no examples", func(t *testing.T, v map[string]*tf.Tensor) { v["training/examples"] = tensor(t, int64(0)) },
 			"training/examples is 0: must be positive", nil},
-		{"a newer format", func(t *testing.T, v map[string]*tf.Tensor) { v["training/format"] = tensor(t, int64(3)) },
-			"training/format is 3: this version reads format 2", nil},
+		{"a newer format", func(t *testing.T, v map[string]*tf.Tensor) { v["training/format"] = tensor(t, int64(4)) },
+			"training/format is 4: this version reads format 3 (and 2)", nil},
+		{"format 2 with training/optimizer", func(t *testing.T, v map[string]*tf.Tensor) { v["training/format"] = tensor(t, int64(2)) },
+			"training/format is 2: this version reads format 3", nil},
+		{"format 3 without training/optimizer", func(t *testing.T, v map[string]*tf.Tensor) { delete(v, "training/optimizer") },
+			"training/format is 3: a checkpoint without training/optimizer must be of format 2", nil},
+		{"an optimizer that is not JSON", func(t *testing.T, v map[string]*tf.Tensor) { v["training/optimizer"] = tensor(t, "adam") },
+			`training/optimizer is "adam": want a Keras optimizer's class_name and config, as JSON`, nil},
+		{"an optimizer of another dtype", func(t *testing.T, v map[string]*tf.Tensor) { v["training/optimizer"] = tensor(t, int64(1)) },
+			"training/optimizer", nil},
+		{"another optimizer", func(t *testing.T, v map[string]*tf.Tensor) {
+			v["training/optimizer"] = tensor(t, `{"class_name": "SGD", "config": {"momentum": 0.0}}`)
+		}, "was written with other settings than this run's: optimizer SGD (this run: Adam)", ErrCheckpointSettings},
+		{"another beta", func(t *testing.T, v map[string]*tf.Tensor) {
+			b, err := graph.SerializeOptimizer(graph.Adam{LearningRate: 0.001, Beta1: 0.5, Beta2: 0.999, Epsilon: 1e-7})
+			require.NoError(t, err)
+			v["training/optimizer"] = tensor(t, string(b))
+		}, "was written with other settings than this run's: optimizer beta_1 0.5 (this run: 0.8999999761581421)", ErrCheckpointSettings},
 		{"a step that is not a scalar", func(t *testing.T, v map[string]*tf.Tensor) { v["training/step"] = tensor(t, []int64{1, 2}) },
 			"training/step has shape [2], want a scalar", nil},
 		{"a step of another dtype", func(t *testing.T, v map[string]*tf.Tensor) { v["training/step"] = tensor(t, float32(1)) },

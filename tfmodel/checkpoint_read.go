@@ -12,7 +12,7 @@ import (
 	"github.com/gokeras/fashion/graph"
 )
 
-// maxIteration bounds Adam's step count in a checkpoint: 2^53 steps would
+// maxIteration bounds the optimizer's step count in a checkpoint: 2^53 steps would
 // take hundreds of millions of years, and a count near 2^63 would wrap to a
 // negative one a few steps later, which turns Adam's bias correction into
 // NaN.
@@ -36,28 +36,41 @@ func (m *Sequential) readCheckpoint(prefix string) (*checkpoint, error) {
 		return fail(err)
 	}
 	header, err := m.readKeys(m.net.header, prefix)
+	format := int64(checkpointFormat)
 	if err != nil {
-		if _, legacyErr := m.readKeys(m.net.legacyHeader, prefix); legacyErr == nil {
+		if h, adamErr := m.readKeys(m.net.adamHeader, prefix); adamErr == nil {
+			header, format = h, adamCheckpointFormat
+		} else if _, legacyErr := m.readKeys(m.net.legacyHeader, prefix); legacyErr == nil {
 			return fail(fmt.Errorf("%w: it is of format 1, written by an earlier version that did not record the training settings (batch size, validation split, data set size), so it cannot be checked against this run", ErrCheckpointSettings))
+		} else {
+			return fail(err)
 		}
-		return fail(err)
 	}
 	c := &checkpoint{prefix: prefix}
-	if err := c.parseHeader(header); err != nil {
+	if err := c.parseHeader(header, format); err != nil {
 		return fail(err)
+	}
+	// The optimizer decides which variables the checkpoint holds: one of
+	// another optimizer, or of other hyper-parameters, is refused before
+	// they are read, naming the difference.
+	own, err := optimizerSetting(m.compiled.Optimizer)
+	if err != nil {
+		return fail(err)
+	}
+	if diffs := optimizerDiffs(c.run.settings.Optimizer, own); len(diffs) > 0 {
+		return fail(&SettingsMismatchError{Prefix: prefix, Diffs: diffs})
+	}
+	if c.run.settings.Optimizer == "" {
+		c.run.settings.Optimizer = own // format 2: Adam's, config unrecorded
 	}
 
-	s := m.net.saver
-	feeds, err := prefixFeed(s.Prefix, prefix)
+	out, err := m.readKeys(m.net.variables, prefix)
 	if err != nil {
 		return fail(err)
 	}
-	out, err := m.session.Run(feeds, s.Restored[:len(s.Vars)], nil)
-	if err != nil {
-		return fail(err)
-	}
-	c.snap = make(snapshot, len(s.Vars))
-	for i, v := range s.Vars {
+	vars := m.net.saved()
+	c.snap = make(snapshot, len(vars))
+	for i, v := range vars {
 		c.snap[v] = out[i]
 	}
 	if err := m.checkSnapshot(c.snap); err != nil {
@@ -79,11 +92,13 @@ func (m *Sequential) readKeys(r checkpointReader, prefix string) ([]*tf.Tensor, 
 }
 
 // parseHeader checks the training values of a checkpoint on their own and
-// against each other, and keeps them.
-func (c *checkpoint) parseHeader(values []*tf.Tensor) error {
-	keys := checkpointKeys()
-	ints := make([]int64, len(keys))
+// against each other, and keeps them: those of checkpointKeys(), or of
+// adamKeys() for a checkpoint of format 2 (want).
+func (c *checkpoint) parseHeader(values []*tf.Tensor, want int64) error {
+	keys := checkpointKeys()[:len(values)]
+	ints := make([]int64, len(checkpointKeys()))
 	var split float64
+	var optimizer string
 	for i, t := range values {
 		if len(t.Shape()) != 0 {
 			return fmt.Errorf("%s has shape %v, want a scalar", keys[i].Name, t.Shape())
@@ -93,6 +108,8 @@ func (c *checkpoint) parseHeader(values []*tf.Tensor) error {
 			ints[i] = v
 		case float64:
 			split = v
+		case string:
+			optimizer = v
 		default:
 			return fmt.Errorf("%s is of dtype %s", keys[i].Name, dtypeName(t.DataType()))
 		}
@@ -103,8 +120,10 @@ func (c *checkpoint) parseHeader(values []*tf.Tensor) error {
 		return fmt.Errorf("%s is %v: %s", key, value, want)
 	}
 	switch {
-	case format != checkpointFormat:
-		return bad("training/format", format, fmt.Sprintf("this version reads format %d", checkpointFormat))
+	case format != want && want == checkpointFormat:
+		return bad("training/format", format, fmt.Sprintf("this version reads format %d (and %d)", checkpointFormat, adamCheckpointFormat))
+	case format != want:
+		return bad("training/format", format, fmt.Sprintf("a checkpoint without training/optimizer must be of format %d", adamCheckpointFormat))
 	case epoch < 0:
 		return bad("training/epoch", epoch, "must not be negative")
 	case step < 0:
@@ -122,9 +141,15 @@ func (c *checkpoint) parseHeader(values []*tf.Tensor) error {
 	case math.IsNaN(split) || split < 0 || split >= 1:
 		return bad("training/validation_split", split, "must be in [0, 1)")
 	}
+	if want == checkpointFormat {
+		if _, err := parseOptimizerSetting(optimizer); err != nil || optimizer == "" {
+			return bad("training/optimizer", fmt.Sprintf("%q", optimizer), "want a Keras optimizer's class_name and config, as JSON")
+		}
+	}
 	c.pos = Position{Epoch: int(epoch), Step: int(step), Seed: uint64(seed)}
 	c.run = runState{
-		settings:     TrainingSettings{BatchSize: int(batch), Shuffle: shuffle == 1, Seed: uint64(seed), ValidationSplit: split, Examples: int(examples)},
+		settings: TrainingSettings{BatchSize: int(batch), Shuffle: shuffle == 1, Seed: uint64(seed), ValidationSplit: split, Examples: int(examples),
+			Optimizer: optimizer},
 		initialEpoch: int(initialEpoch), baseIteration: base,
 	}
 	if batch == 0 {
@@ -175,13 +200,14 @@ func (m *Sequential) checkSnapshot(s snapshot) error {
 }
 
 // checkState checks the variables' values of a checkpoint whose shapes are
-// right: every float finite, Adam's velocities (running means of squares)
-// and the metrics' counts not negative, the learning rate positive, and
-// Adam's step count within what the run can have taken.
+// right: every float finite, the optimizer's velocities (Adam's and
+// RMSprop's running means of squares) and the metrics' counts not
+// negative, the learning rate positive, and the optimizer's step count
+// within what the run can have taken.
 func (m *Sequential) checkState(c *checkpoint) error {
-	adam := m.net.adam
+	adam := m.net.optState
 	nonNegative := map[*graph.Variable]bool{}
-	for _, v := range adam.Velocities {
+	for _, v := range adam.Slot("velocity") {
 		nonNegative[v] = true
 	}
 	for _, mean := range m.net.trainMetrics {

@@ -12,8 +12,9 @@
 //	probs, err := model.Predict(testImages, tfmodel.PredictOptions{})
 //
 // Compile builds the whole graph once, from the pieces in package graph
-// (layers, loss, metrics, gradients, Adam), and opens a session on it; every
-// later call only feeds and runs that graph. Training data live in
+// (layers, loss, metrics, gradients, and a graph.Optimizer: Adam by
+// default, or AdamW, SGD, RMSprop), and opens a session on it; every later
+// call only feeds and runs that graph. Training data live in
 // TensorFlow variables for the length of a Fit and each step gathers its
 // batch in the graph, so a step is one session run fed 32 indices.
 //

@@ -177,10 +177,14 @@ func (m *Sequential) trainEpoch(ctx context.Context, epoch int, order []int32, b
 }
 
 // newRun is the runState of a Fit starting now on examples examples (before
-// the validation split): its settings, with Adam's learning rate and step
-// count as the model holds them.
+// the validation split): its settings, with the optimizer's learning rate
+// and step count as the model holds them.
 func (m *Sequential) newRun(opts FitOptions, examples int) (runState, error) {
-	adam := m.net.adam
+	adam := m.net.optState
+	optimizer, err := optimizerSetting(m.compiled.Optimizer)
+	if err != nil {
+		return runState{}, fmt.Errorf("tfmodel: fit: %w", err)
+	}
 	out, err := m.session.Run(nil, []tf.Output{adam.Iterations.Value, adam.LearningRate.Value}, nil)
 	if err != nil {
 		return runState{}, fmt.Errorf("tfmodel: fit: read optimizer state: %w", err)
@@ -190,6 +194,7 @@ func (m *Sequential) newRun(opts FitOptions, examples int) (runState, error) {
 			BatchSize: opts.BatchSize, Shuffle: opts.Shuffle, Seed: opts.Seed,
 			ValidationSplit: opts.ValidationSplit, Examples: examples,
 			LearningRate: out[1].Value().(float32),
+			Optimizer:    optimizer,
 		},
 		epochs:        opts.Epochs,
 		initialEpoch:  opts.InitialEpoch,

@@ -17,10 +17,11 @@ type network struct {
 	features int // inputs per example after Flatten (784)
 	classes  int // units of the last layer (10)
 
-	dense   []*graph.Dense
-	weights []*graph.Variable // kernel, bias per Dense layer: Keras's order
-	adam    *graph.AdamState
-	init    *tf.Operation // initialises weights, optimizer state and metrics
+	dense    []*graph.Dense
+	weights  []*graph.Variable     // kernel, bias per Dense layer: Keras's order
+	opt      graph.Optimizer       // as compiled
+	optState *graph.OptimizerState // its variables, in Keras's order
+	init     *tf.Operation         // initialises weights, optimizer state and metrics
 
 	// Inference and evaluation on fed batches.
 	images     tf.Output // float32 [-1, inputShape...]
@@ -48,9 +49,14 @@ type network struct {
 
 	// Readers of a checkpoint's training values alone, without the
 	// variables, so that they are checked before anything is restored:
-	// header reads checkpointKeys(), legacyHeader the keys of checkpoints
-	// written before the settings were recorded, to tell those apart.
-	header, legacyHeader checkpointReader
+	// header reads checkpointKeys(), adamHeader the keys of format 2
+	// (written when Adam was the only optimizer, which is not recorded)
+	// and legacyHeader those of format 1, written before the settings were
+	// recorded, to tell those apart.
+	header, adamHeader, legacyHeader checkpointReader
+	// variables reads saved() alone, whichever the format: the saver's
+	// own restore reads the keys of the current format too.
+	variables checkpointReader
 }
 
 // checkpointKeys are the values a checkpoint stores beside the variables, as
@@ -58,9 +64,10 @@ type network struct {
 // position: the epoch and the step within it to run next, and the seed of
 // the shuffling (whose order depends on nothing else); checkpoints of
 // format 1 hold only those. Format 2 adds what makes a step do what it did
-// (the settings a resumed run must share), and where Adam's step count
-// stood when the run began, so that the count can be checked against the
-// position.
+// (the settings a resumed run must share), and where the optimizer's step
+// count stood when the run began, so that the count can be checked against
+// the position. Format 3 adds the optimizer, its Keras class and config as
+// SerializeOptimizer writes them (format 2 was always Adam's).
 func checkpointKeys() []graph.Extra {
 	return []graph.Extra{
 		{Name: "training/epoch", DType: tf.Int64},
@@ -73,15 +80,23 @@ func checkpointKeys() []graph.Extra {
 		{Name: "training/examples", DType: tf.Int64},
 		{Name: "training/initial_epoch", DType: tf.Int64},
 		{Name: "training/base_iteration", DType: tf.Int64},
+		{Name: "training/optimizer", DType: tf.String},
 	}
 }
 
 // positionKeys are the keys of checkpoint format 1.
 func positionKeys() []graph.Extra { return checkpointKeys()[:3] }
 
+// adamKeys are the keys of checkpoint format 2, whose optimizer is Adam.
+func adamKeys() []graph.Extra { return checkpointKeys()[:10] }
+
 // checkpointFormat is the format SaveCheckpoint writes, stored under
-// "training/format".
-const checkpointFormat = 2
+// "training/format". Format 2, Adam's without the optimizer recorded, is
+// still read.
+const (
+	checkpointFormat     = 3
+	adamCheckpointFormat = 2
+)
 
 // checkpointReader restores some keys of a checkpoint.
 type checkpointReader struct {
@@ -157,6 +172,12 @@ func build(inputShape []int, specs []layerSpec, opts CompileOptions) (*network, 
 		return nil, err
 	}
 	n.header = newCheckpointReader(root, "checkpoint_header", checkpointKeys())
+	var varKeys []graph.Extra
+	for _, v := range n.saved() {
+		varKeys = append(varKeys, graph.Extra{Name: v.Name, DType: v.DType})
+	}
+	n.variables = newCheckpointReader(root, "checkpoint_variables", varKeys)
+	n.adamHeader = newCheckpointReader(root, "checkpoint_header_v2", adamKeys())
 	n.legacyHeader = newCheckpointReader(root, "checkpoint_header_v1", positionKeys())
 	if n.weightsSaver, err = graph.NewSaver(root, "save_weights", n.weights); err != nil {
 		return nil, err
@@ -202,11 +223,13 @@ func (n *network) buildTraining(root *op.Scope, opts CompileOptions) error {
 	if err != nil {
 		return err
 	}
-	apply, adam, err := opts.Optimizer.Minimize(root, n.weights, grads)
+	// For Adam, MinimizeWith adds exactly what Adam.Minimize adds: the
+	// fused ResourceApplyAdam kernel in the scope "adam".
+	apply, st, err := graph.MinimizeWith(root, opts.Optimizer, n.weights, grads)
 	if err != nil {
 		return err
 	}
-	n.adam = adam
+	n.opt, n.optState = opts.Optimizer, st
 	trainLoss, err := graph.NewMean(root, "loss")
 	if err != nil {
 		return err
@@ -248,7 +271,7 @@ func updateMetrics(s *op.Scope, lossMean, accMean *graph.Mean, loss, probs, labe
 // state lists the variables that define the trained model: the weights,
 // then the optimizer's state.
 func (n *network) state() []*graph.Variable {
-	return append(append([]*graph.Variable(nil), n.weights...), n.adam.Variables()...)
+	return append(append([]*graph.Variable(nil), n.weights...), n.optState.Variables()...)
 }
 
 // saved lists every variable a checkpoint holds: the state, and the running

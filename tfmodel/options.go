@@ -15,7 +15,9 @@ const (
 
 // CompileOptions is model.compile's arguments.
 type CompileOptions struct {
-	Optimizer graph.Adam
+	// Optimizer is one of Keras's (graph.GetOptimizer, graph.DefaultAdam,
+	// graph.SGD{...}); nil is an error.
+	Optimizer graph.Optimizer
 	Loss      string   // SparseCategoricalCrossentropy
 	Metrics   []string // nil or {Accuracy}
 	// Seed makes the initial weights reproducible: the same seed gives the
@@ -53,6 +55,9 @@ func (o CompileOptions) validate() error {
 	}
 	if o.Threads.IntraOp < 0 || o.Threads.InterOp < 0 {
 		return fmt.Errorf("compile: thread counts %+v must not be negative", o.Threads)
+	}
+	if o.Optimizer == nil {
+		return fmt.Errorf("compile: no optimizer: want one of %v (graph.GetOptimizer)", graph.KnownOptimizers())
 	}
 	return o.Optimizer.Validate()
 }

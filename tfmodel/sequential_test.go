@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gokeras/fashion/graph"
 	"github.com/gokeras/fashion/tfmodel"
 )
 
@@ -73,9 +74,15 @@ func TestCompileRejectsBadOptions(t *testing.T) {
 	}{
 		{"loss", func(o *tfmodel.CompileOptions) { o.Loss = "mse" }, `loss "mse"`},
 		{"metric", func(o *tfmodel.CompileOptions) { o.Metrics = []string{"auc"} }, `metric "auc"`},
-		{"learning rate", func(o *tfmodel.CompileOptions) { o.Optimizer.LearningRate = 0 }, "learning rate 0"},
-		{"beta1", func(o *tfmodel.CompileOptions) { o.Optimizer.Beta1 = 1 }, "beta1 1"},
-		{"epsilon", func(o *tfmodel.CompileOptions) { o.Optimizer.Epsilon = -1 }, "epsilon -1"},
+		{"learning rate", func(o *tfmodel.CompileOptions) { o.Optimizer = graph.Adam{Beta1: 0.9, Beta2: 0.999, Epsilon: 1e-7} }, "learning rate 0"},
+		{"beta1", func(o *tfmodel.CompileOptions) {
+			o.Optimizer = graph.Adam{LearningRate: 1e-3, Beta1: 1, Beta2: 0.999, Epsilon: 1e-7}
+		}, "beta1 1"},
+		{"epsilon", func(o *tfmodel.CompileOptions) {
+			o.Optimizer = graph.Adam{LearningRate: 1e-3, Beta1: 0.9, Beta2: 0.999, Epsilon: -1}
+		}, "epsilon -1"},
+		{"no optimizer", func(o *tfmodel.CompileOptions) { o.Optimizer = nil }, "no optimizer: want one of [adam adamw rmsprop sgd]"},
+		{"sgd momentum", func(o *tfmodel.CompileOptions) { o.Optimizer = graph.SGD{LearningRate: 0.01, Momentum: 1.5} }, "momentum"},
 		{"threads", func(o *tfmodel.CompileOptions) { o.Threads.IntraOp = -2 }, "must not be negative"},
 	}
 	for _, tt := range tests {

@@ -1,15 +1,21 @@
 package tfmodel
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/gokeras/fashion/graph"
 )
 
 // TrainingSettings are what decides, beside the model's state, what a step
 // of Fit does: which examples it sees, in which order, and how far Adam
-// moves. A checkpoint records them (SaveCheckpoint), and BackupAndRestore
+// moves, and how. A checkpoint records them (SaveCheckpoint), and BackupAndRestore
 // resumes only a run whose settings are the checkpoint's: with another
 // batch size the saved step would point at other examples, with another
 // seed the epoch would be reshuffled halfway, and another learning rate
@@ -20,7 +26,12 @@ type TrainingSettings struct {
 	Seed            uint64 // of the shuffling
 	ValidationSplit float64
 	Examples        int     // given to Fit, before the validation split
-	LearningRate    float32 // Adam's
+	LearningRate    float32 // the optimizer's, as its variable holds it
+	// Optimizer is the optimizer's Keras class and config, as
+	// graph.SerializeOptimizer writes them (JSON); "" for a checkpoint of
+	// format 2, which was always Adam's. Its learning_rate is the initial
+	// one: LearningRate is the one that counts.
+	Optimizer string
 }
 
 // Names of the settings, as a SettingsMismatchError gives them.
@@ -31,6 +42,10 @@ const (
 	SettingValidationSplit = "validation split"
 	SettingExamples        = "examples"
 	SettingLearningRate    = "learning rate"
+	// SettingOptimizer is the optimizer's class; a hyper-parameter of the
+	// same class differs as "optimizer <Keras config key>" ("optimizer
+	// momentum").
+	SettingOptimizer = "optimizer"
 )
 
 // trainExamples is how many of the examples the validation split leaves
@@ -109,6 +124,7 @@ func compareSettings(prefix string, ckpt, run TrainingSettings) error {
 	add(SettingValidationSplit, ckpt.ValidationSplit != run.ValidationSplit, formatFloat(ckpt.ValidationSplit, 64), formatFloat(run.ValidationSplit, 64))
 	add(SettingExamples, ckpt.Examples != run.Examples, strconv.Itoa(ckpt.Examples), strconv.Itoa(run.Examples))
 	add(SettingLearningRate, ckpt.LearningRate != run.LearningRate, formatFloat(float64(ckpt.LearningRate), 32), formatFloat(float64(run.LearningRate), 32))
+	diffs = append(diffs, optimizerDiffs(ckpt.Optimizer, run.Optimizer)...)
 	if len(diffs) > 0 {
 		return &SettingsMismatchError{Prefix: prefix, Diffs: diffs}
 	}
@@ -118,3 +134,93 @@ func compareSettings(prefix string, ckpt, run TrainingSettings) error {
 // formatFloat prints the shortest decimal that reads back as the value at
 // its precision: a float32 learning rate 0.001 prints as 0.001.
 func formatFloat(v float64, bits int) string { return strconv.FormatFloat(v, 'g', -1, bits) }
+
+// optimizerSetting is TrainingSettings.Optimizer for o.
+func optimizerSetting(o graph.Optimizer) (string, error) {
+	b, err := graph.SerializeOptimizer(o)
+	if err != nil {
+		return "", err
+	}
+	return string(b), nil
+}
+
+// serializedOptimizer is what optimizerSetting records, as read back.
+type serializedOptimizer struct {
+	ClassName string         `json:"class_name"`
+	Config    map[string]any `json:"config"`
+}
+
+// parseOptimizerSetting reads TrainingSettings.Optimizer; "" is format 2's
+// Adam, whose config was not recorded (nil).
+func parseOptimizerSetting(s string) (serializedOptimizer, error) {
+	if s == "" {
+		return serializedOptimizer{ClassName: "Adam"}, nil
+	}
+	var o serializedOptimizer
+	if err := json.Unmarshal([]byte(s), &o); err != nil {
+		return o, fmt.Errorf("training/optimizer %q: %w", s, err)
+	}
+	if o.ClassName == "" || o.Config == nil {
+		return o, fmt.Errorf("training/optimizer %q: want a class_name and a config", s)
+	}
+	return o, nil
+}
+
+// optimizerDiffs lists how two optimizers differ: their classes, or the
+// keys of their configs, but for the learning rate (compared as the
+// variable holds it) and the name. A checkpoint of format 2 ("") matches
+// any Adam: its config was not recorded.
+func optimizerDiffs(ckpt, run string) []SettingDiff {
+	c, errC := parseOptimizerSetting(ckpt)
+	r, errR := parseOptimizerSetting(run)
+	if errC != nil || errR != nil {
+		if ckpt != run {
+			return []SettingDiff{{SettingOptimizer, ckpt, run}}
+		}
+		return nil
+	}
+	if c.ClassName != r.ClassName {
+		cs := c.ClassName
+		if ckpt == "" {
+			cs += " (format 2, before the optimizer was recorded)"
+		}
+		return []SettingDiff{{SettingOptimizer, cs, r.ClassName}}
+	}
+	if c.Config == nil || r.Config == nil {
+		return nil
+	}
+	keys := map[string]bool{}
+	for k := range c.Config {
+		keys[k] = true
+	}
+	for k := range r.Config {
+		keys[k] = true
+	}
+	var diffs []SettingDiff
+	for _, k := range slices.Sorted(maps.Keys(keys)) {
+		if k == "learning_rate" || k == "name" {
+			continue
+		}
+		cv, rv := c.Config[k], r.Config[k]
+		if !reflect.DeepEqual(cv, rv) {
+			diffs = append(diffs, SettingDiff{SettingOptimizer + " " + k, configValue(cv), configValue(rv)})
+		}
+	}
+	return diffs
+}
+
+// configValue formats a config value as Python would print it.
+func configValue(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return "None"
+	case bool:
+		if v {
+			return "True"
+		}
+		return "False"
+	case float64:
+		return formatFloat(v, 64)
+	}
+	return fmt.Sprint(v)
+}

@@ -14,6 +14,7 @@ var settingFlags = map[string]string{
 	tfmodel.SettingBatchSize:       "-batch-size",
 	tfmodel.SettingSeed:            "-seed",
 	tfmodel.SettingLearningRate:    "-lr",
+	tfmodel.SettingOptimizer:       "-optimizer",
 	tfmodel.SettingValidationSplit: "-validation-split",
 }
 
@@ -28,6 +29,10 @@ func checkpointSettingsError(err error) error {
 	}
 	var theirs, ours []string
 	for _, d := range mismatch.Diffs {
+		if d.Setting == tfmodel.SettingOptimizer {
+			// Keras's class names, as -optimizer takes them.
+			d.Checkpoint, d.Run = strings.ToLower(d.Checkpoint), strings.ToLower(d.Run)
+		}
 		if flag, ok := settingFlags[d.Setting]; ok {
 			theirs, ours = append(theirs, flag+" "+d.Checkpoint), append(ours, flag+" "+d.Run)
 		} else {

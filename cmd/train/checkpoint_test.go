@@ -49,6 +49,8 @@ func TestResumeWithOtherSettings(t *testing.T) {
 			"checkpoint " + prefix + " was written with -lr 0.001, this run has -lr 0.01: " + ways},
 		{"validation split", []string{"-validation-split", "0.8"},
 			"checkpoint " + prefix + " was written with -validation-split 0.9, this run has -validation-split 0.8: " + ways},
+		{"optimizer", []string{"-optimizer", "sgd"},
+			"checkpoint " + prefix + " was written with -optimizer adam, this run has -optimizer sgd: " + ways},
 		{"all at once", []string{"-batch-size", "64", "-seed", "5", "-lr", "0.01"},
 			"checkpoint " + prefix + " was written with -batch-size 32 -seed 4 -lr 0.001, this run has -batch-size 64 -seed 5 -lr 0.01: " + ways},
 	} {

@@ -6,6 +6,10 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
+	"strings"
+
+	"github.com/gokeras/fashion/graph"
 )
 
 // config is the command line, validated.
@@ -13,7 +17,10 @@ type config struct {
 	dataDir   string
 	epochs    int
 	batchSize int
-	lr        float64
+	lr        float64 // -lr, or 0 when not given
+	// optimizer is -optimizer's, with -lr's learning rate when given, else
+	// the optimizer's Keras default.
+	optimizer graph.Optimizer
 	seed      int64
 	outDir    string
 	plotsDir  string
@@ -39,13 +46,14 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.dataDir, "data", "", "directory holding the four Fashion-MNIST IDX files (.gz or not), the only place read when given; empty: search the Keras cache, Debian's /usr/share/datasets/fashion-mnist, then download")
 	fs.IntVar(&c.epochs, "epochs", 10, "number of epochs to train (the tutorial's 10)")
 	fs.IntVar(&c.batchSize, "batch-size", 32, "examples per training step (Keras's default 32)")
-	fs.Float64Var(&c.lr, "lr", 0.001, "Adam's learning rate (Keras's default 0.001)")
+	optimizer := fs.String("optimizer", "adam", "the optimizer, by Keras's name: "+strings.Join(graph.KnownOptimizers(), ", ")+" (with Keras's defaults but for -lr)")
+	fs.Var((*learningRate)(&c.lr), "lr", "the optimizer's learning `rate` (default: Keras's for the optimizer, 0.001 for adam, adamw and rmsprop, 0.01 for sgd)")
 	fs.Int64Var(&c.seed, "seed", 1, "seed of the initial weights and of the shuffling; the same seed gives the same run")
 	fs.StringVar(&c.outDir, "out", "out/model", "directory to save the trained model in, as a SavedModel")
 	fs.StringVar(&c.plotsDir, "plots", "out/plots", "directory for the tutorial's figures as PNG files; empty: no plots")
 	fs.StringVar(&c.kerasFile, "keras", "", "also save the model as a Keras 3 .keras file here (keras.models.load_model reads it); empty: none")
 	fs.StringVar(&c.checkpointDir, "checkpoint-dir", "", "checkpoint the training state here after every epoch and on SIGINT/SIGTERM, and resume from it when rerun with the same settings; empty: no checkpoints")
-	fs.BoolVar(&c.restart, "restart", false, "discard the checkpoint in -checkpoint-dir and train from scratch (needed to change -batch-size, -seed, -lr or -validation-split of a checkpointed run)")
+	fs.BoolVar(&c.restart, "restart", false, "discard the checkpoint in -checkpoint-dir and train from scratch (needed to change -batch-size, -seed, -optimizer, -lr or -validation-split of a checkpointed run)")
 	fs.StringVar(&c.logDir, "logdir", "", "write TensorBoard event files here (train/ and validation/); empty: none")
 	fs.Float64Var(&c.validationSplit, "validation-split", 0, "hold out this last fraction of the training data for validation, as Keras's validation_split")
 	fs.IntVar(&c.patience, "early-stopping-patience", 0, "stop when val_loss has not improved for this many epochs and restore the best weights (needs -validation-split); 0: never stop early")
@@ -66,6 +74,15 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected argument %q: train takes only flags (see -h)", fs.Arg(0))
 	}
+	o, err := graph.GetOptimizer(*optimizer)
+	if err != nil {
+		return c, fmt.Errorf("-optimizer %s: %w", *optimizer, err)
+	}
+	lrSet := false
+	fs.Visit(func(f *flag.Flag) { lrSet = lrSet || f.Name == "lr" })
+	if !lrSet {
+		c.lr = o.InitialLearningRate()
+	}
 	switch {
 	case c.epochs <= 0:
 		return c, fmt.Errorf("-epochs %d: must be at least 1", c.epochs)
@@ -74,8 +91,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	case !(c.lr > 0) || c.lr > 1:
 		return c, fmt.Errorf("-lr %g: must be in (0, 1]", c.lr)
 	case float32(c.lr) == 0:
-		// Adam's learning rate is a float32: this one would be 0.
-		return c, fmt.Errorf("-lr %g: rounds to 0 in float32, Adam's precision: must be at least %g", c.lr, math.SmallestNonzeroFloat32)
+		// The learning rate is a float32 variable: this one would be 0.
+		return c, fmt.Errorf("-lr %g: rounds to 0 in float32, the optimizer's precision: must be at least %g", c.lr, math.SmallestNonzeroFloat32)
 	case c.outDir == "":
 		return c, fmt.Errorf("-out: needs a directory")
 	case !(c.validationSplit >= 0 && c.validationSplit < 1):
@@ -106,6 +123,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 			return c, fmt.Errorf("%s %s: %w", d.flag, d.dir, err)
 		}
 	}
+	c.optimizer = o.WithLearningRate(c.lr)
+	if err := c.optimizer.Validate(); err != nil {
+		return c, fmt.Errorf("-optimizer %s: %w", *optimizer, err)
+	}
 	if c.kerasFile != "" {
 		target, err := checkKerasFile(c.kerasFile)
 		if err != nil {
@@ -114,4 +135,24 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		c.kerasTarget = target
 	}
 	return c, nil
+}
+
+// learningRate is -lr: a float64 that prints no default, since the default
+// depends on -optimizer.
+type learningRate float64
+
+func (l *learningRate) String() string {
+	if l == nil || *l == 0 {
+		return ""
+	}
+	return strconv.FormatFloat(float64(*l), 'g', -1, 64)
+}
+
+func (l *learningRate) Set(s string) error {
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return errors.New("parse error")
+	}
+	*l = learningRate(v)
+	return nil
 }

@@ -123,6 +123,8 @@ func TestTrainRejectsBadFlags(t *testing.T) {
 		{"not a number", []string{"-epochs", "ten"}, "invalid value \"ten\""},
 		{"unknown flag", []string{"-speed", "fast"}, "flag provided but not defined: -speed"},
 		{"argument", []string{"extra"}, "unexpected argument \"extra\""},
+		{"unknown optimizer", []string{"-optimizer", "adamm"}, `-optimizer adamm: unknown optimizer "adamm"; supported: adam, adamw, rmsprop, sgd`},
+		{"optimizer only Keras has", []string{"-optimizer", "nadam"}, `-optimizer nadam: optimizer "nadam": Keras has it but it is not implemented here; supported: adam, adamw, rmsprop, sgd`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -136,7 +138,48 @@ func TestTrainRejectsBadFlags(t *testing.T) {
 	stdout, stderr, code := runCommand(t, bin, "-h")
 	assert.Equal(t, 0, code)
 	assert.Empty(t, stdout)
-	for _, flag := range []string{"-data", "-epochs", "-batch-size", "-lr", "-seed", "-out", "-plots", "-keras", "-quiet"} {
+	for _, flag := range []string{"-data", "-epochs", "-batch-size", "-optimizer", "-lr", "-seed", "-out", "-plots", "-keras", "-quiet"} {
 		assert.Contains(t, stderr, flag)
+	}
+}
+
+// TestTrainWithOptimizers trains a fast epoch with each optimizer by
+// Keras's name, checkpointed and saved as .keras, and resumes it for a
+// second: the learning
+// rate without -lr is Keras's default for the optimizer, which the
+// checkpoint records, and -lr overrides it.
+func TestTrainWithOptimizers(t *testing.T) {
+	bin := buildTrain(t)
+	tests := []struct {
+		optimizer string
+		lr        string // Keras's default
+		other     string // another -lr
+	}{
+		{"sgd", "0.01", "0.001"},
+		{"RMSprop", "0.001", "0.01"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.optimizer, func(t *testing.T) {
+			dir := t.TempDir()
+			out, ckpt := filepath.Join(dir, "model"), filepath.Join(dir, "ckpt")
+			kerasFile := filepath.Join(dir, "model.keras")
+			stdout, stderr, code := runCommand(t, bin, fastArgs(out, "-optimizer", tt.optimizer, "-checkpoint-dir", ckpt, "-keras", kerasFile)...)
+			require.Equal(t, 0, code, stderr)
+			assert.Contains(t, stdout, "Trained 1 epoch:")
+			assert.FileExists(t, kerasFile, "a .keras file of the optimizer")
+
+			_, stderr, code = runCommand(t, bin, fastArgs(out, "-optimizer", tt.optimizer, "-epochs", "2", "-lr", tt.other, "-checkpoint-dir", ckpt)...)
+			assert.Equal(t, 1, code)
+			assert.Contains(t, stderr, "was written with -lr "+tt.lr+", this run has -lr "+tt.other+":")
+
+			_, stderr, code = runCommand(t, bin, fastArgs(out, "-optimizer", "adam", "-epochs", "2", "-checkpoint-dir", ckpt)...)
+			assert.Equal(t, 1, code)
+			assert.Contains(t, stderr, "was written with -optimizer "+strings.ToLower(tt.optimizer)+", this run has -optimizer adam:")
+
+			stdout, stderr, code = runCommand(t, bin, fastArgs(out, "-optimizer", tt.optimizer, "-epochs", "2", "-lr", tt.lr, "-checkpoint-dir", ckpt)...)
+			require.Equal(t, 0, code, stderr)
+			assert.Contains(t, stdout, "Resuming from checkpoint "+filepath.Join(ckpt, "ckpt-epoch1")+" at epoch 2, step 0\n")
+			assert.Contains(t, stdout, "Trained 1 epoch:")
+		})
 	}
 }

@@ -67,7 +67,7 @@ func TestOutputsCheckedBeforeTraining(t *testing.T) {
 		{"-plots holds a directory of a plot's name", []string{"-out", out, "-plots", plotsDir},
 			"-plots " + plotsDir + ": 1_train_image_0.png exists and is not a regular file (a directory)"},
 		{"-lr below float32", []string{"-out", out, "-lr", "1e-50"},
-			"-lr 1e-50: rounds to 0 in float32, Adam's precision: must be at least 1.401298464324817e-45"},
+			"-lr 1e-50: rounds to 0 in float32, the optimizer's precision: must be at least 1.401298464324817e-45"},
 		{"-lr NaN", []string{"-out", out, "-lr", "NaN"}, "-lr NaN: must be in (0, 1]"},
 		{"-lr Inf", []string{"-out", out, "-lr", "Inf"}, "-lr +Inf: must be in (0, 1]"},
 		{"-batch-size overflowing int64", []string{"-out", out, "-batch-size", "9223372036854775808"}, "invalid value \"9223372036854775808\" for flag -batch-size"},

@@ -5,6 +5,8 @@ import (
 	"math"
 	"os"
 	"strconv"
+
+	"github.com/gokeras/fashion/graph"
 )
 
 // learningRateVar names a hidden setting for tests: a learning rate that
@@ -13,16 +15,16 @@ import (
 // its largest value, 1, keeps this model finite.
 const learningRateVar = "TRAIN_TEST_LEARNING_RATE"
 
-// learningRateFromEnv returns the learning rate to compile with: -lr's,
-// unless the environment sets one.
-func learningRateFromEnv(lr float64) (float32, error) {
+// learningRateFromEnv returns the optimizer to compile with: o, with -lr's
+// learning rate, unless the environment sets another one.
+func learningRateFromEnv(o graph.Optimizer) (graph.Optimizer, error) {
 	v, set := os.LookupEnv(learningRateVar)
 	if !set {
-		return float32(lr), nil
+		return o, nil
 	}
 	x, err := strconv.ParseFloat(v, 32)
 	if err != nil || !(x > 0) || math.IsInf(x, 0) {
-		return 0, fmt.Errorf("%s=%q: want a positive float32", learningRateVar, v)
+		return nil, fmt.Errorf("%s=%q: want a positive float32", learningRateVar, v)
 	}
-	return float32(x), nil
+	return o.WithLearningRate(float64(float32(x))), nil
 }

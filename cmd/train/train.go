@@ -9,7 +9,6 @@ import (
 
 	tf "github.com/galeone/tensorflow/tensorflow/go"
 
-	"github.com/gokeras/fashion/graph"
 	"github.com/gokeras/fashion/loader"
 	"github.com/gokeras/fashion/tfmodel"
 )
@@ -76,8 +75,7 @@ func train(ctx context.Context, cfg config, stdout, stderr io.Writer, p *phases)
 		return err
 	}
 	compile := tfmodel.DefaultCompileOptions()
-	compile.Optimizer = graph.DefaultAdam()
-	if compile.Optimizer.LearningRate, err = learningRateFromEnv(cfg.lr); err != nil {
+	if compile.Optimizer, err = learningRateFromEnv(cfg.optimizer); err != nil {
 		return err
 	}
 	compile.Seed = cfg.seed

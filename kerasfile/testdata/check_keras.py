@@ -169,9 +169,9 @@ def make(d):
         h = L.Dense(128, activation="relu")(L.Flatten()(inputs))
         return keras.Model(inputs, L.Dense(10, activation="softmax")(h))
 
-    def sgd():
+    def nadam():
         model = tutorial(compiled=False)
-        model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        model.compile(optimizer="nadam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
         return model
 
     bad = {
@@ -184,7 +184,7 @@ def make(d):
                     dense(10, "softmax")),
         "no_bias": seq(flatten(), dense(128, "relu", use_bias=False), dense(10, "softmax")),
         "functional": functional,
-        "sgd": sgd,
+        "nadam": nadam,
     }
     for name, build in bad.items():
         # A fresh session for each, so that layers get the names they have
