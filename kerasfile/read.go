@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"strings"
-	"syscall"
 
 	"github.com/gokeras/fashion/internal/filekind"
 )
@@ -98,28 +97,16 @@ func read(path string) (Model, error) {
 
 // openRegular opens path for reading if it is a regular file (or a
 // symbolic link to one), and returns its size. Anything else is refused
-// before it is opened: opening a FIFO blocks until a writer comes, and
-// opening a device can act on it. The file is opened without blocking and
-// checked again, in case path was replaced by something else between the
-// two checks.
+// before it is opened (filekind.OpenRegular): opening a FIFO blocks until a
+// writer comes, and opening a device can act on it.
 func openRegular(path string) (*os.File, int64, error) {
-	st, err := os.Stat(path)
+	f, st, err := filekind.OpenRegular(path)
+	var nr *filekind.NotRegularError
+	if errors.As(err, &nr) {
+		return nil, 0, regular(nr.Mode)
+	}
 	if err != nil {
 		return nil, 0, pathless(err)
-	}
-	if err := regular(st.Mode()); err != nil {
-		return nil, 0, err
-	}
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return nil, 0, pathless(err)
-	}
-	if st, err = f.Stat(); err == nil {
-		err = regular(st.Mode())
-	}
-	if err != nil {
-		f.Close()
-		return nil, 0, err
 	}
 	return f, st.Size(), nil
 }

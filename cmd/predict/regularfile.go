@@ -12,7 +12,7 @@ import (
 
 // errNotRegular is what errors.Is finds in the error for a path that is not
 // a regular file.
-var errNotRegular = errors.New("not a regular file")
+var errNotRegular = filekind.ErrNotRegular
 
 // notRegularError names what a path is instead of a regular file.
 type notRegularError struct{ mode fs.FileMode }
@@ -26,46 +26,18 @@ func (e notRegularError) Error() string {
 
 func (e notRegularError) Is(target error) bool { return target == errNotRegular }
 
-func checkRegular(info fs.FileInfo) error {
-	if !info.Mode().IsRegular() {
-		return notRegularError{info.Mode()}
-	}
-	return nil
-}
-
-// beforeOpen runs between openRegular's check of the path and its open. It
-// does nothing but in tests, which swap a FIFO in there to check that the
-// race is closed.
-var beforeOpen = func(path string) {}
-
 // openRegular opens path for reading if it is a regular file. Anything else
-// is refused before it is opened: opening a FIFO blocks until a writer comes,
-// which may be never, and reading a device (/dev/zero, a terminal) may never
-// end, so either would keep predict from answering and from looking at its
-// signals. Symbolic links are followed. Because the path may change between
-// the check and the open, it is opened without blocking and what was opened
-// is checked again.
+// is refused before it is opened (filekind.OpenRegular): opening a FIFO
+// blocks until a writer comes, which may be never, and reading a device
+// (/dev/zero, a terminal) may never end, so either would keep predict from
+// answering and from looking at its signals. Symbolic links are followed.
 func openRegular(path string) (*os.File, fs.FileInfo, error) {
-	info, err := os.Stat(path)
-	if err != nil {
-		return nil, nil, err
+	f, info, err := filekind.OpenRegular(path)
+	var nr *filekind.NotRegularError
+	if errors.As(err, &nr) {
+		return nil, nil, notRegularError{nr.Mode}
 	}
-	if err := checkRegular(info); err != nil {
-		return nil, nil, err
-	}
-	beforeOpen(path)
-	f, err := os.OpenFile(path, os.O_RDONLY|openNonblock, 0)
-	if err != nil {
-		return nil, nil, err
-	}
-	if info, err = f.Stat(); err == nil {
-		err = checkRegular(info)
-	}
-	if err != nil {
-		f.Close()
-		return nil, nil, err
-	}
-	return f, info, nil
+	return f, info, err
 }
 
 // readFile reads the regular file at path whole, refusing one of more than

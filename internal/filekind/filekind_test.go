@@ -104,3 +104,19 @@ func TestOpenRegular(t *testing.T) {
 	_, _, err = OpenRegular(filepath.Join(dir, "missing"))
 	assert.ErrorIs(t, err, fs.ErrNotExist)
 }
+
+// A regular file swapped for a FIFO between the check and the open is
+// refused too, without blocking: the open does not wait for a writer, and
+// what was opened is checked again.
+func TestOpenRegularFIFOSwappedIn(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "shirt.png")
+	require.NoError(t, os.WriteFile(path, []byte("soon a FIFO"), 0o644))
+	defer func(orig func(string)) { beforeOpen = orig }(beforeOpen)
+	beforeOpen = func(p string) {
+		require.NoError(t, os.Remove(p))
+		require.NoError(t, syscall.Mkfifo(p, 0o644))
+	}
+	_, _, err := OpenRegular(path)
+	require.EqualError(t, err, "is a named pipe (FIFO), not a regular file")
+	assert.ErrorIs(t, err, ErrNotRegular)
+}

@@ -19,6 +19,11 @@ func (e *NotRegularError) Error() string {
 
 func (e *NotRegularError) Is(target error) bool { return target == ErrNotRegular }
 
+// beforeOpen runs between OpenRegular's check of the path and its open. It
+// does nothing but in tests, which swap a FIFO in there to check that the
+// race is closed.
+var beforeOpen = func(path string) {}
+
 // OpenRegular opens path for reading only if it is a regular file (after
 // following symbolic links). A FIFO would block the open until a writer
 // came, and a device could be read forever, so the kind is checked before
@@ -32,6 +37,7 @@ func OpenRegular(path string) (*os.File, fs.FileInfo, error) {
 	if !info.Mode().IsRegular() {
 		return nil, nil, &NotRegularError{info.Mode()}
 	}
+	beforeOpen(path)
 	f, err := os.OpenFile(path, os.O_RDONLY|openNonblock, 0)
 	if err != nil {
 		return nil, nil, err
