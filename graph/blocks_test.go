@@ -58,8 +58,8 @@ func TestSparseCategoricalCrossentropy(t *testing.T) {
 	logits := [][]float32{{1, 2, 0.5}, {-1, 0, 3}, {0.2, 0.2, 0.2}, {5, -5, 0}}
 	labels := []int32{1, 2, 0, 1}
 	root := tg.NewRoot()
-	loss := graph.SparseCategoricalCrossentropy(root, tg.Const(root, logits), tg.Const(root, labels))
-	out := run(t, root, nil, loss.Value, loss.LogitsGrads)
+	loss := graph.NewSparseCategoricalCrossentropy(true).Compute(root, tg.Const(root, labels), graph.Value{Out: tg.Const(root, logits)})
+	out := run(t, root, nil, loss.Mean, loss.Grad)
 	got, grads := out[0].Value().(float32), out[1].Value().([][]float32)
 
 	// Independently, in float64: mean of -log softmax(logits)[label], and
@@ -86,7 +86,10 @@ func TestSparseCategoricalCrossentropy(t *testing.T) {
 func TestMatches(t *testing.T) {
 	probs := [][]float32{{0.1, 0.7, 0.2}, {0.5, 0.3, 0.2}, {0.2, 0.2, 0.6}}
 	root := tg.NewRoot()
-	m := graph.Matches(root, tg.Const(root, probs), tg.Const(root, []int32{1, 1, 2}))
+	acc, err := graph.GetMetric("accuracy", []int{}, []int{3})
+	require.NoError(t, err)
+	assert.Equal(t, "SparseCategoricalAccuracy", acc.ClassName())
+	m := acc.Values(root, tg.Const(root, []int32{1, 1, 2}), tg.Const(root, probs))
 	assert.Equal(t, []float32{1, 0, 1}, run(t, root, nil, m)[0].Value())
 }
 
@@ -149,11 +152,11 @@ func TestAdamRejectsBadHyperParameters(t *testing.T) {
 }
 
 func TestParseActivation(t *testing.T) {
-	for in, want := range map[string]graph.Activation{"": graph.Linear, "linear": graph.Linear, "relu": graph.ReLU, "softmax": graph.Softmax} {
+	for in, want := range map[string]graph.Activation{"": graph.Linear, "linear": graph.Linear, "relu": graph.ReLU, "softmax": graph.Softmax, "gelu": graph.GELU, "tanh": graph.Tanh, "sigmoid": graph.Sigmoid} {
 		got, err := graph.ParseActivation(in)
 		require.NoError(t, err)
 		assert.Equal(t, want, got)
 	}
-	_, err := graph.ParseActivation("gelu")
-	assert.ErrorContains(t, err, `unknown activation "gelu"`)
+	_, err := graph.ParseActivation("swish")
+	assert.ErrorContains(t, err, `unknown activation "swish"`)
 }

@@ -7,49 +7,127 @@ import (
 	"github.com/galeone/tensorflow/tensorflow/go/op"
 )
 
-// Dense is a fully connected layer, keras.layers.Dense: activation(x·kernel +
-// bias), with a [in, units] kernel and a [units] bias.
+// Dense is keras.layers.Dense: activation(x·kernel + bias), with a
+// [in, units] kernel (Glorot-uniform) and a [units] bias (zeros). Its input
+// is one vector per example (Flatten first for images).
 type Dense struct {
-	Name       string // "dense", "dense_1": the prefix of its variables' names
+	named
 	Units      int
 	Activation Activation
-	Kernel     *Variable // "<name>/kernel", Glorot-uniform initialised
-	Bias       *Variable // "<name>/bias", zero initialised
+	UseBias    bool
 }
 
-// NewDense adds the variables of a Dense layer named name, taking in
-// features, to the graph of root (which must be the root scope, so that the
-// variables get Keras's names). seed makes the kernel's initial values
-// reproducible; different layers need different seeds.
-func NewDense(root *op.Scope, name string, in, units int, act Activation, seed [2]int64) (*Dense, error) {
-	if in <= 0 || units <= 0 {
-		return nil, fmt.Errorf("dense %s: input %d and units %d must be positive", name, in, units)
+// NewDense is keras.layers.Dense(units, activation) with a bias, Keras's
+// default.
+func NewDense(units int, activation Activation) *Dense {
+	if activation == "" || activation == "none" {
+		activation = Linear // Keras's default, and the name its config holds
 	}
-	init := root.SubScope(name + "_init")
-	kernel, err := NewVariable(root, name+"/kernel", tf.Float, []int64{int64(in), int64(units)},
-		GlorotUniform(init, [2]int64{int64(in), int64(units)}, seed))
+	return &Dense{Units: units, Activation: activation, UseBias: true}
+}
+
+func (d *Dense) ClassName() string { return "Dense" }
+
+// Config is Dense's get_config as Keras 3 writes it.
+func (d *Dense) Config() map[string]any {
+	return map[string]any{
+		"units":      d.Units,
+		"activation": string(d.Activation),
+		"use_bias":   d.UseBias,
+		"kernel_initializer": map[string]any{
+			"module": "keras.initializers", "class_name": "GlorotUniform",
+			"config": map[string]any{"seed": nil, "input_axes": nil, "output_axes": nil}, "registered_name": nil,
+		},
+		"bias_initializer": map[string]any{
+			"module": "keras.initializers", "class_name": "Zeros", "config": map[string]any{}, "registered_name": nil,
+		},
+		"kernel_regularizer":  nil,
+		"bias_regularizer":    nil,
+		"kernel_constraint":   nil,
+		"bias_constraint":     nil,
+		"quantization_config": nil,
+	}
+}
+
+func (d *Dense) check(in []int) error {
+	if d.Units <= 0 {
+		return fmt.Errorf("dense %s: units %d must be positive", d.Name(), d.Units)
+	}
+	if _, err := ParseActivation(string(d.Activation)); err != nil {
+		return fmt.Errorf("dense %s: %w", d.Name(), err)
+	}
+	if len(in) != 1 || in[0] <= 0 {
+		return fmt.Errorf("dense %s: input shape %v: Dense takes one vector per example here (put Flatten before it)", d.Name(), in)
+	}
+	return nil
+}
+
+// OutputShape is [units].
+func (d *Dense) OutputShape(in []int) ([]int, error) {
+	if err := d.check(in); err != nil {
+		return nil, err
+	}
+	return []int{d.Units}, nil
+}
+
+// Params is in·units + units (without a bias, in·units).
+func (d *Dense) Params(in []int) int64 {
+	n := size(in) * int64(d.Units)
+	if d.UseBias {
+		n += int64(d.Units)
+	}
+	return n
+}
+
+// Build adds "<name>/kernel", Glorot-uniform from the builder's next seed,
+// and "<name>/bias", zeros.
+func (d *Dense) Build(b *Builder, in []int) (Built, error) {
+	if err := d.check(in); err != nil {
+		return nil, err
+	}
+	act, _ := ParseActivation(string(d.Activation))
+	fanIn, units := int64(in[0]), int64(d.Units)
+	seed := b.NextSeed()
+	kernel, err := b.AddWeight(d.Name()+"/kernel", tf.Float, []int64{fanIn, units}, func(s *op.Scope) tf.Output {
+		return GlorotUniform(s, [2]int64{fanIn, units}, seed)
+	})
 	if err != nil {
 		return nil, err
 	}
-	bias, err := NewVariable(root, name+"/bias", tf.Float, []int64{int64(units)}, Zeros(init, []int64{int64(units)}))
-	if err != nil {
-		return nil, err
+	built := &denseBuilt{name: d.Name(), act: act, kernel: kernel}
+	if d.UseBias {
+		if built.bias, err = b.AddWeight(d.Name()+"/bias", tf.Float, []int64{units}, func(s *op.Scope) tf.Output {
+			return Zeros(s, []int64{units})
+		}); err != nil {
+			return nil, err
+		}
 	}
-	return &Dense{Name: name, Units: units, Activation: act, Kernel: kernel, Bias: bias}, nil
+	return built, nil
 }
 
-// Call adds the layer's computation on x to the graph. It returns the
-// layer's output and, separately, its pre-activation value: for a softmax
-// output layer these are the logits, which the loss uses directly as Keras
-// does.
-func (d *Dense) Call(s *op.Scope, x tf.Output) (out, logits tf.Output) {
-	s = sub(s, d.Name)
-	logits = op.BiasAdd(sub(s, "BiasAdd"), op.MatMul(sub(s, "MatMul"), x, d.Kernel.Value), d.Bias.Value)
-	return d.Activation.apply(s, logits), logits
+type denseBuilt struct {
+	name         string
+	act          Activation
+	kernel, bias *Variable
 }
 
-// Variables lists the layer's weights in Keras's order: kernel, then bias.
-func (d *Dense) Variables() []*Variable { return []*Variable{d.Kernel, d.Bias} }
+// Call is x·kernel + bias, then the activation. The bias is added with
+// BiasAdd, which computes what Keras's ops.add computes, element for
+// element.
+func (d *denseBuilt) Call(s *op.Scope, x Value, _ bool) Value {
+	s = sub(s, d.name)
+	y := op.MatMul(sub(s, "MatMul"), x.Out, d.kernel.Value)
+	if d.bias != nil {
+		y = op.BiasAdd(sub(s, "BiasAdd"), y, d.bias.Value)
+	}
+	return d.act.apply(s, y)
+}
 
-// Params is the number of trainable parameters, as Keras's summary counts them.
-func (d *Dense) Params() int64 { return d.Kernel.Size() + d.Bias.Size() }
+func (d *denseBuilt) Weights() []*Variable {
+	if d.bias == nil {
+		return []*Variable{d.kernel}
+	}
+	return []*Variable{d.kernel, d.bias}
+}
+
+func (d *denseBuilt) State() []*Variable { return nil }

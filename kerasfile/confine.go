@@ -106,6 +106,9 @@ func confineHDF5() {
 // checking each component before libhdf5 follows it: "layers", then
 // "layers/dense", ... It returns errNotExist if a component is missing.
 func (f *h5) checkPath(path string) error {
+	if strings.Trim(path, "/") == "" {
+		return nil // the root group, where every path starts
+	}
 	parts := strings.Split(strings.Trim(path, "/"), "/")
 	for i := range parts {
 		prefix := strings.Join(parts[:i+1], "/")

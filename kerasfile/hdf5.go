@@ -188,9 +188,11 @@ import (
 // withHDF5, on the goroutine that opened it.
 type h5 struct {
 	id C.hid_t
-	// size is the length of the image a file was opened from: no dataset in
-	// a Keras file, contiguous and uncompressed, holds more bytes than that.
-	size int
+	// size is the length of the image a file was opened from, and budget
+	// what is left of it for the values still to read (limits.go): the
+	// datasets of a Keras file, contiguous and uncompressed, hold no more
+	// bytes than the file together.
+	size, budget int
 }
 
 // h5Class is the type class of a dataset's elements.
@@ -266,7 +268,7 @@ func openH5(name string, data []byte) (*h5, error) {
 	if id < 0 {
 		return nil, h5err("not a readable HDF5 file")
 	}
-	return &h5{id: id, size: len(data)}, nil
+	return &h5{id: id, size: len(data), budget: len(data)}, nil
 }
 
 func (f *h5) close() error {
@@ -315,6 +317,11 @@ func (f *h5) group(path, nameAttr string) error {
 func (f *h5) writeFloat32(path string, dims []int, data []float32) error {
 	if n := product(dims); n != len(data) {
 		return fmt.Errorf("dataset %s: %d values for shape %v", path, len(data), dims)
+	}
+	if len(data) == 0 {
+		// A shape with a 0 in it: libhdf5 reads nothing from the buffer,
+		// but it must be a valid pointer.
+		data = make([]float32, 1)
 	}
 	return f.write(path, C.KF_FLOAT32, dims, unsafe.Pointer(&data[0]))
 }
@@ -446,9 +453,22 @@ func (f *h5) info(path string) (datasetInfo, error) {
 	return info, nil
 }
 
-// readFloat32 reads a float32 dataset whose shape the caller has checked to
-// hold n values.
-func (f *h5) readFloat32(path string, n int) ([]float32, error) {
+// readFloat32 reads a float32 dataset of shape dims, which the caller has
+// checked. The shape comes from the file: a corrupt or hostile one could
+// claim more than memory holds, so it is checked against the bytes left in
+// the file's budget before anything is allocated (limits.go).
+func (f *h5) readFloat32(path string, dims []int) ([]float32, error) {
+	n := 1
+	for _, d := range dims {
+		// Checked one dimension at a time, so that the product cannot
+		// overflow; a negative d is a dimension beyond int64's range.
+		if d < 0 || d > 0 && n > f.budget/4/d {
+			return nil, fmt.Errorf("%s claims shape %s, more values than the %d bytes left of the %d-byte %s hold",
+				path, shapeString(dims), f.budget, f.size, weightsMember)
+		}
+		n *= d
+	}
+	f.budget -= 4 * n
 	out := make([]float32, max(n, 1))
 	if err := f.read(path, C.KF_FLOAT32, unsafe.Pointer(&out[0])); err != nil {
 		return nil, err

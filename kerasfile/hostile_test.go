@@ -56,7 +56,7 @@ func readPromptly(t *testing.T, path string, fifos ...string) error {
 func TestReadRefusesOutsideFile(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.keras")
-	require.NoError(t, Write(good, withState(seeded(Fashion(), 1), 2)))
+	require.NoError(t, Write(good, trainedState(t, adam(mixed(1)), 2)))
 	weights := filepath.Join(dir, "good.weights.h5")
 	require.NoError(t, os.WriteFile(weights, memberOf(t, good, weightsMember), 0o644))
 	secret := filepath.Join(dir, "secret")
@@ -64,7 +64,7 @@ func TestReadRefusesOutsideFile(t *testing.T) {
 	// Weights of another model, which an external link would pass off as
 	// this one's.
 	otherKeras := filepath.Join(dir, "other.keras")
-	require.NoError(t, Write(otherKeras, withState(seeded(Fashion(), 9), 2)))
+	require.NoError(t, Write(otherKeras, trainedState(t, adam(mixed(9)), 2)))
 	other := filepath.Join(dir, "other.h5")
 	require.NoError(t, os.WriteFile(other, memberOf(t, otherKeras, weightsMember), 0o644))
 	fifo := filepath.Join(dir, "fifo")
@@ -88,23 +88,27 @@ func TestReadRefusesOutsideFile(t *testing.T) {
 		name, file, want string
 	}{
 		{"external storage in a secret file", "external_secret.h5",
-			"model.weights.h5: layer 1 (dense) kernel: layers/dense/vars/0: " + notAllowed +
+			"model.weights.h5: layer 1 (dense): layers/dense/vars/0: " + notAllowed +
 				"external Dataset: [('" + secret + "', 0, 18446744073709551615)]"},
 		{"external storage in a FIFO", "external_fifo.h5",
-			"model.weights.h5: layer 1 (dense) kernel: layers/dense/vars/0: " + notAllowed +
+			"model.weights.h5: layer 1 (dense): layers/dense/vars/0: " + notAllowed +
 				"external Dataset: [('" + fifo + "', 0, 18446744073709551615)]"},
 		{"Adam slot in external storage", "external_optimizer.h5",
-			"model.weights.h5: Adam slots of layer 1 (dense): optimizer/vars/2: " + notAllowed + "external Dataset: [('" + secret + "', "},
+			"model.weights.h5: Adam slot 0 (momentum of layers/dense/vars/0): optimizer/vars/2: " + notAllowed + "external Dataset: [('" + secret + "', "},
 		{"external link to another model's layer", "external_link.h5",
-			"model.weights.h5: layer 2 (dense_1): layers/dense_1: " + notAllowed + "ExternalLink"},
+			"model.weights.h5: layer 5 (dense_1): layers/dense_1: " + notAllowed + "ExternalLink"},
 		{"external link to a FIFO", "external_link_fifo.h5",
-			"model.weights.h5: layer 2 (dense_1) kernel: layers/dense_1/vars/0: " + notAllowed + "ExternalLink"},
+			"model.weights.h5: layer 5 (dense_1): layers/dense_1/vars/0: " + notAllowed + "ExternalLink"},
 		{"soft link to a dataset", "soft_link.h5",
-			"model.weights.h5: layer 1 (dense) bias: layers/dense/vars/1: " + notAllowed + "SoftLink"},
+			"model.weights.h5: layer 1 (dense): layers/dense/vars/1: " + notAllowed + "SoftLink"},
 		{"soft link to a group", "soft_group.h5",
-			"model.weights.h5: layer 2 (dense_1): layers/dense_1: " + notAllowed + "SoftLink"},
+			"model.weights.h5: layer 5 (dense_1): layers/dense_1: " + notAllowed + "SoftLink"},
 		{"virtual dataset from a FIFO", "virtual_fifo.h5",
-			"model.weights.h5: layer 1 (dense) bias: layers/dense/vars/1: " + notAllowed + "virtual Dataset"},
+			"model.weights.h5: layer 1 (dense): layers/dense/vars/1: " + notAllowed + "virtual Dataset"},
+		// Not outside the file, but as hostile: a dataset never written,
+		// whose 4 GiB of values only its header claims.
+		{"a never-written dataset of 4 GiB", "unwritten_huge.h5",
+			"model.weights.h5: layer 1 (dense): layers/dense/vars/0 claims shape (65536, 16384), more values than the "},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -132,7 +136,7 @@ func TestReadNotRegularFile(t *testing.T) {
 	fifo := filepath.Join(dir, "fifo.keras")
 	require.NoError(t, syscall.Mkfifo(fifo, 0o600))
 	good := filepath.Join(dir, "good.keras")
-	require.NoError(t, Write(good, seeded(Fashion(), 1)))
+	require.NoError(t, Write(good, mixed(1)))
 	link := filepath.Join(dir, "link.keras")
 	require.NoError(t, os.Symlink(good, link))
 	for _, tc := range []struct {

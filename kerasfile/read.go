@@ -11,29 +11,19 @@ import (
 	"github.com/gokeras/fashion/internal/filekind"
 )
 
-// Read reads a .keras file holding a Sequential of a Flatten layer and Dense
-// layers, whatever their sizes. Errors name the file and what is wrong with
-// it: not a regular file, not a zip archive, a member bigger than its limit
-// (limits.go), a missing member, another kind of model or layer, Adam
-// hyperparameters out of range, a corrupt HDF5 file or one that reaches
-// outside itself (confine.go), a weight that is missing or of the wrong
-// shape.
+// Read reads a .keras file holding a Keras 3 Sequential, whatever its
+// layers: their classes and configs are returned as the file has them, for
+// the caller to map to implementations. Errors name the file and what is
+// wrong with it: not a regular file, not a zip archive, a member bigger
+// than its limit (limits.go), a missing member, another kind of model, a
+// nested model, a layer that is not float32 or not trainable, an optimizer
+// kerasfile does not know or with hyperparameters out of range, a corrupt
+// HDF5 file or one that reaches outside itself (confine.go), a weight that
+// is missing or not float32, optimizer variables that do not match the
+// model's.
 func Read(path string) (Model, error) {
 	m, err := read(path)
 	if err != nil {
-		return Model{}, fmt.Errorf("kerasfile: read %s: %w", path, err)
-	}
-	return m, nil
-}
-
-// ReadArch reads a .keras file like Read and checks that the model has
-// architecture want, for example Fashion().
-func ReadArch(path string, want Arch) (Model, error) {
-	m, err := Read(path)
-	if err != nil {
-		return Model{}, err
-	}
-	if err := m.Match(want); err != nil {
 		return Model{}, fmt.Errorf("kerasfile: read %s: %w", path, err)
 	}
 	return m, nil
@@ -76,21 +66,12 @@ func read(path string) (Model, error) {
 	if err != nil {
 		return Model{}, err
 	}
-	// The weights member may hold only what the model in config.json
-	// needs, so it is read after config.json and against that.
-	limit, err := weightsLimit(m)
-	if err != nil {
-		return Model{}, err
-	}
-	weights, err := a.read(weightsMember, limit, "for the model "+configMember+" describes")
+	weights, err := a.read(weightsMember, maxWeightsSize, "for a weights file")
 	if err != nil {
 		return Model{}, err
 	}
 	if err := decodeWeights(weights, &m); err != nil {
 		return Model{}, fmt.Errorf("%s: %w", weightsMember, err)
-	}
-	if err := m.Validate(); err != nil {
-		return Model{}, err
 	}
 	return m, nil
 }

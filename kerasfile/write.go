@@ -10,9 +10,12 @@ import (
 
 // Write saves m as a .keras file at path, which Python's
 // keras.models.load_model opens as a Sequential ready to predict and, when
-// m.Optimizer is set, to fit. The file is written beside path under a
-// temporary name and renamed over it, so a failed Write leaves any old file
-// at path as it was and no temporary file behind.
+// m.Compile is set, to fit, its optimizer where m left it. Empty layer
+// names are filled in as Keras does in a fresh session. Write refuses a
+// model Read would refuse or Keras could not load, naming what is wrong.
+// The file is written beside path under a temporary name and renamed over
+// it, so a failed Write leaves any old file at path as it was and no
+// temporary file behind.
 func Write(path string, m Model) error {
 	if err := write(path, m, time.Now()); err != nil {
 		return fmt.Errorf("kerasfile: write %s: %w", path, err)
@@ -21,7 +24,7 @@ func Write(path string, m Model) error {
 }
 
 func write(path string, m Model, now time.Time) (err error) {
-	if err := m.Validate(); err != nil {
+	if err := m.validate(); err != nil {
 		return err
 	}
 	config, err := configJSON(m)
@@ -35,6 +38,11 @@ func write(path string, m Model, now time.Time) (err error) {
 	weights, err := encodeWeights(m)
 	if err != nil {
 		return fmt.Errorf("%s: %w", weightsMember, err)
+	}
+	// validate bounds the values; this bounds HDF5's structures too, so
+	// that Go never writes a file Read refuses.
+	if len(weights) > maxWeightsSize {
+		return fmt.Errorf("%s would take %d bytes, more than the limit of %d bytes that Read accepts", weightsMember, len(weights), maxWeightsSize)
 	}
 
 	dir, base := filepath.Split(path)

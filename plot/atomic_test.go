@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gokeras/fashion/plot"
+	"github.com/gokeras/fashion/tensor"
 )
 
 // entries lists a directory's file names, temporary files included.
@@ -29,7 +30,7 @@ func TestAtomicWrite(t *testing.T) {
 		name string
 		// setup prepares dir and returns the path to write
 		setup   func(t *testing.T, dir string) string
-		img     []uint8
+		img     tensor.Float32
 		wantErr bool
 		// check inspects the directory afterwards
 		check func(t *testing.T, dir, path string)
@@ -66,7 +67,7 @@ func TestAtomicWrite(t *testing.T) {
 				require.NoError(t, os.WriteFile(path, []byte(old), 0o644))
 				return path
 			},
-			img:     garment()[:10],
+			img:     tensor.Float32{Shape: []int{28, 28}, Data: garment().Data[:10]},
 			wantErr: true,
 			check: func(t *testing.T, dir, path string) {
 				assert.Equal(t, []string{"fig.png"}, entries(t, dir))

@@ -64,27 +64,31 @@ func blues() (colormap, error) {
 	return m, nil
 }
 
-// binaryImage renders pixels the way matplotlib's binary colormap does on
-// images scaled to [0, 1]: 0 is white and 1 black, so the light-on-dark
-// Fashion-MNIST garments appear dark on white.
-func binaryImage(pix []uint8) *image.Gray {
-	img := image.NewGray(image.Rect(0, 0, ImageSide, ImageSide))
-	for i, v := range pix {
-		img.Pix[i] = 255 - v
+// binaryImage renders pixels scaled to [0, 1] the way matplotlib's binary
+// colormap does: 0 is white and 1 black, so the light-on-dark
+// Fashion-MNIST garments appear dark on white. The scale is fixed rather
+// than stretched to each image's range, as imshow would, so that pictures
+// side by side compare; for an image spanning 0..1 the two agree.
+func binaryImage(p picture) *image.Gray {
+	img := image.NewGray(image.Rect(0, 0, p.w, p.h))
+	for i, v := range p.pix {
+		img.Pix[i] = 255 - uint8(math.Round(255*clamp01(float64(v))))
 	}
 	return img
 }
 
-// mappedImage colours raw 0..255 pixels through m, as plt.imshow does
-// without a cmap argument.
-func mappedImage(pix []uint8, m colormap) *image.RGBA {
-	img := image.NewRGBA(image.Rect(0, 0, ImageSide, ImageSide))
-	for i, v := range pix {
-		c := m.at(float64(v) / 255)
+// mappedImage colours p's values through m, lo at the bottom of the
+// colormap and hi at its top, as plt.imshow does without a cmap argument.
+func mappedImage(p picture, lo, hi float64, m colormap) *image.RGBA {
+	img := image.NewRGBA(image.Rect(0, 0, p.w, p.h))
+	for i, v := range p.pix {
+		c := m.at((float64(v) - lo) / (hi - lo))
 		img.Pix[4*i+0], img.Pix[4*i+1], img.Pix[4*i+2], img.Pix[4*i+3] = c.R, c.G, c.B, c.A
 	}
 	return img
 }
+
+func clamp01(v float64) float64 { return min(max(v, 0), 1) }
 
 // gradient is a one-pixel-wide vertical strip of m, top = 1, for colour bars.
 func gradient(m colormap) *image.RGBA {

@@ -37,10 +37,17 @@ func TestColormap(t *testing.T) {
 }
 
 func TestBinaryImage(t *testing.T) {
-	pix := make([]uint8, ImageSide*ImageSide)
-	pix[0], pix[1] = 255, 100
-	img := binaryImage(pix)
+	pix := make([]float32, 28*28)
+	pix[0], pix[1] = 1, float32(100.0/255)
+	img := binaryImage(picture{h: 28, w: 28, pix: pix})
 	assert.Equal(t, uint8(0), img.GrayAt(0, 0).Y, "full intensity is black")
 	assert.Equal(t, uint8(155), img.GrayAt(1, 0).Y)
 	assert.Equal(t, uint8(255), img.GrayAt(2, 0).Y, "background is white")
+
+	// Every raw pixel value, scaled as the loader scales it, gets the
+	// grey it had when this package took raw bytes.
+	for v := range 256 {
+		img := binaryImage(picture{h: 1, w: 1, pix: []float32{float32(float64(v) / 255)}})
+		require.Equal(t, uint8(255-v), img.Pix[0], "pixel %d", v)
+	}
 }

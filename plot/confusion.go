@@ -3,7 +3,6 @@ package plot
 import (
 	"fmt"
 	"image"
-	"math"
 	"strconv"
 
 	gplot "gonum.org/v1/plot"
@@ -63,7 +62,7 @@ func Confusion(path string, trueLabels, predicted []uint8, classNames []string) 
 	err = render(path, 900, 800, func(c draw.Canvas) {
 		area := draw.Crop(c, px(20), -px(20), px(15), -px(20))
 		const strip = 90 // colour bar, its gap and its labels, in pixels
-		pc := squareData(p, draw.Crop(area, 0, -px(strip), 0, 0))
+		pc := fitData(p, draw.Crop(area, 0, -px(strip), 0, 0), 1)
 		dc := p.DataCanvas(pc)
 		shift := (area.Max.X - (dc.Max.X + px(strip))) / 2
 		pc = draw.Crop(pc, shift, shift, 0, 0)
@@ -74,11 +73,7 @@ func Confusion(path string, trueLabels, predicted []uint8, classNames []string) 
 			Min: vg.Point{X: dc.Max.X + px(20), Y: dc.Min.Y},
 			Max: vg.Point{X: dc.Max.X + px(20) + dc.Size().Y/20, Y: dc.Max.Y},
 		}
-		var ticks []float64
-		for _, t := range (niceTicks{whole: true}).Ticks(0, float64(peak)) {
-			ticks = append(ticks, t.Value)
-		}
-		colorBar(c, bar, cmap, 0, float64(peak), ticks, func(v float64) string { return strconv.Itoa(int(math.Round(v))) })
+		colorBar(c, bar, cmap, 0, float64(peak), (niceTicks{whole: true}).Ticks(0, float64(peak)))
 	})
 	if err != nil {
 		return fmt.Errorf("plot.Confusion: %w", err)

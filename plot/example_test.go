@@ -7,10 +7,11 @@ import (
 	"path/filepath"
 
 	"github.com/gokeras/fashion/plot"
+	"github.com/gokeras/fashion/tensor"
 )
 
 // Example draws the tutorial's prediction figure for one test image and
-// shows the kind of error a mismatched input gets instead of a panic.
+// shows the kind of error a mismatched shape gets instead of a panic.
 func Example() {
 	dir, err := os.MkdirTemp("", "plot-example")
 	if err != nil {
@@ -20,8 +21,10 @@ func Example() {
 
 	classNames := []string{"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
 		"Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"}
-	img := make([]uint8, plot.ImageSide*plot.ImageSide) // one test image, 0..255
-	probs := []float32{0.01, 0, 0, 0, 0, 0.02, 0, 0.05, 0, 0.92}
+	// One test image, pixels scaled to [0, 1], and the model's output for
+	// it, a batch of one.
+	img := tensor.Float32{Shape: []int{28, 28}, Data: make([]float32, 28*28)}
+	probs := tensor.Float32{Shape: []int{1, 10}, Data: []float32{0.01, 0, 0, 0, 0, 0.02, 0, 0.05, 0, 0.92}}
 
 	path := filepath.Join(dir, "prediction.png")
 	if err := plot.Prediction(path, img, probs, 9, classNames); err != nil {
@@ -29,9 +32,10 @@ func Example() {
 	}
 	fmt.Println("wrote", filepath.Base(path))
 
-	err = plot.Prediction(path, img, probs[:3], 9, classNames)
+	flat := tensor.Float32{Shape: []int{784}, Data: img.Data}
+	err = plot.Prediction(path, flat, probs, 9, classNames)
 	fmt.Println(err)
 	// Output:
 	// wrote prediction.png
-	// plot.Prediction: probs has 3 values, want 10 (one per class name)
+	// plot.Prediction: shape mismatch: img has shape [784], want one image, [H W] or [1 H W]
 }

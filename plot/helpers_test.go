@@ -9,7 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/gokeras/fashion/plot"
+	"github.com/gokeras/fashion/tensor"
 )
 
 // The exact colours the tutorial prescribes; bars are axis-aligned, so
@@ -57,16 +57,29 @@ func requireNotBlank(t *testing.T, img image.Image, frac float64) {
 	require.Greater(t, float64(other), frac*float64(b.Dx()*b.Dy()), "figure is (nearly) blank")
 }
 
-// garment is a synthetic image: a bright rectangle on black, like a
-// Fashion-MNIST trouser.
-func garment() []uint8 {
-	img := make([]uint8, plot.ImageSide*plot.ImageSide)
+// side is the width and height of the synthetic images, Fashion-MNIST's.
+const side = 28
+
+// garment is a synthetic image, [28 28] scaled to [0, 1]: a bright
+// rectangle on black, like a Fashion-MNIST trouser.
+func garment() tensor.Float32 {
+	img := make([]float32, side*side)
 	for y := 4; y < 24; y++ {
 		for x := 10; x < 18; x++ {
-			img[y*plot.ImageSide+x] = 255
+			img[y*side+x] = 1
 		}
 	}
-	return img
+	return tensor.Float32{Shape: []int{side, side}, Data: img}
+}
+
+// garments is n garments, [n 28 28].
+func garments(n int) tensor.Float32 {
+	g := garment()
+	var data []float32
+	for range n {
+		data = append(data, g.Data...)
+	}
+	return tensor.Float32{Shape: []int{n, side, side}, Data: data}
 }
 
 // onehotish returns probabilities with most mass on top, some on second.
@@ -77,6 +90,24 @@ func onehotish(top, second int) []float32 {
 	}
 	p[top], p[second] = 0.6, 0.3
 	return p
+}
+
+// vector is probs as a [C] tensor.
+func vector(probs []float32) tensor.Float32 {
+	return tensor.Float32{Shape: []int{len(probs)}, Data: probs}
+}
+
+// batch is rows as an [N C] tensor.
+func batch(rows [][]float32) tensor.Float32 {
+	var data []float32
+	for _, r := range rows {
+		data = append(data, r...)
+	}
+	c := 0
+	if len(rows) > 0 {
+		c = len(rows[0])
+	}
+	return tensor.Float32{Shape: []int{len(rows), c}, Data: data}
 }
 
 type rgba = color.RGBA

@@ -4,7 +4,11 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"sort"
 	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	gplot "gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -12,37 +16,34 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 )
 
-// Curves is the per-epoch record of a training run, as Keras returns it in
-// History.history. Loss and Accuracy are required and of equal length;
-// ValLoss and ValAccuracy are either empty (no validation data) or as long
-// as Loss.
-type Curves struct {
-	Loss, Accuracy       []float64
-	ValLoss, ValAccuracy []float64
-}
-
-// History writes the training curves to path: loss on the left and
-// accuracy on the right, per epoch from 1, training in blue and validation
-// (when present) in orange, 1200×480 pixels.
-func History(path string, h Curves) error {
-	if err := h.check(); err != nil {
-		return fmt.Errorf("plot.History: %w", err)
-	}
-	loss, err := curvePlot("Loss", h.Loss, h.ValLoss)
+// History writes the training curves to path from Keras's history dict,
+// History.history: per-epoch values keyed by Keras's names, "loss" and the
+// compiled metrics ("accuracy", or "mae" for a regression), with "val_"
+// before the name for the validation data. It draws loss on the left and
+// the first other metric in name order on the right (none: loss alone,
+// 600×480 pixels), per epoch from 1, training in blue and validation, when
+// the history has it, in orange, 1200×480 pixels. Titles and axes are
+// named after the keys. Learning rates that callbacks log ("learning_rate",
+// "lr") are not metrics and are left out; so are keys without a training
+// series.
+func History(path string, history map[string][]float64) error {
+	panels, err := historyPanels(history)
 	if err != nil {
 		return fmt.Errorf("plot.History: %w", err)
 	}
-	acc, err := curvePlot("Accuracy", h.Accuracy, h.ValAccuracy)
-	if err != nil {
-		return fmt.Errorf("plot.History: %w", err)
+	plots := make([]*gplot.Plot, len(panels))
+	for i, pn := range panels {
+		if plots[i], err = curvePlot(metricLabel(pn.key), pn.train, pn.val); err != nil {
+			return fmt.Errorf("plot.History: %w", err)
+		}
 	}
-	err = render(path, 1200, 480, func(c draw.Canvas) {
-		tiles := draw.Tiles{Rows: 1, Cols: 2,
+	err = render(path, 600*len(plots), 480, func(c draw.Canvas) {
+		tiles := draw.Tiles{Rows: 1, Cols: len(plots),
 			PadTop: px(15), PadBottom: px(15), PadLeft: px(20), PadRight: px(30), PadX: px(70)}
-		plots := [][]*gplot.Plot{{loss, acc}}
-		for j, row := range gplot.Align(plots, tiles, c) {
+		grid := [][]*gplot.Plot{plots}
+		for j, row := range gplot.Align(grid, tiles, c) {
 			for i, cell := range row {
-				plots[j][i].Draw(cell)
+				grid[j][i].Draw(cell)
 			}
 		}
 	})
@@ -52,36 +53,86 @@ func History(path string, h Curves) error {
 	return nil
 }
 
-func (h Curves) check() error {
-	n := len(h.Loss)
+// lossKey is the key of the loss in Keras's history; valPrefix marks the
+// validation series.
+const (
+	lossKey   = "loss"
+	valPrefix = "val_"
+)
+
+// notMetrics are keys callbacks add to the logs that are not metrics:
+// ReduceLROnPlateau and LearningRateScheduler log the learning rate.
+var notMetrics = map[string]bool{"learning_rate": true, "lr": true}
+
+// panel is one metric's curves.
+type panel struct {
+	key        string
+	train, val []float64 // val empty without validation data
+}
+
+// historyPanels picks and checks the series History draws: the loss and
+// the first other metric, each with its validation series if present.
+func historyPanels(h map[string][]float64) ([]panel, error) {
+	n := len(h[lossKey])
 	if n == 0 {
-		return fmt.Errorf("Curves.Loss is empty, want one value per epoch")
+		return nil, fmt.Errorf("history[%q] is missing or empty, want one value per epoch (keys: %v)", lossKey, sortedKeys(h))
 	}
-	named := []struct {
-		name     string
-		v        []float64
-		optional bool
-	}{
-		{"Loss", h.Loss, false},
-		{"Accuracy", h.Accuracy, false},
-		{"ValLoss", h.ValLoss, true},
-		{"ValAccuracy", h.ValAccuracy, true},
-	}
-	for _, s := range named {
-		if len(s.v) != n && !(s.optional && len(s.v) == 0) {
-			want := strconv.Itoa(n)
-			if s.optional {
-				want = "0 or " + want
-			}
-			return fmt.Errorf("Curves.%s has %d values, want %s (as many as Loss)", s.name, len(s.v), want)
-		}
-		for i, v := range s.v {
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return fmt.Errorf("Curves.%s[%d] is %v, want a finite number", s.name, i, v)
-			}
+	keys := []string{lossKey}
+	for _, k := range sortedKeys(h) {
+		if k != lossKey && !strings.HasPrefix(k, valPrefix) && !notMetrics[k] {
+			keys = append(keys, k)
+			break
 		}
 	}
-	return nil
+	var panels []panel
+	for _, k := range keys {
+		pn := panel{key: k, train: h[k], val: h[valPrefix+k]}
+		series := []struct {
+			key      string
+			v        []float64
+			optional bool
+		}{{k, pn.train, false}, {valPrefix + k, pn.val, true}}
+		for _, s := range series {
+			if len(s.v) != n && !(s.optional && len(s.v) == 0) {
+				want := strconv.Itoa(n)
+				if s.optional {
+					want = "0 or " + want
+				}
+				return nil, fmt.Errorf("history[%q] has %d values, want %s (as many as history[%q])", s.key, len(s.v), want, lossKey)
+			}
+			for i, v := range s.v {
+				if math.IsNaN(v) || math.IsInf(v, 0) {
+					return nil, fmt.Errorf("history[%q][%d] is %v, want a finite number", s.key, i, v)
+				}
+			}
+		}
+		panels = append(panels, pn)
+	}
+	return panels, nil
+}
+
+// abbreviations are metric names Keras abbreviates, shown in capitals.
+var abbreviations = map[string]bool{"mae": true, "mse": true, "rmse": true, "mape": true, "msle": true, "auc": true}
+
+// metricLabel names a metric for a title and an axis, from its key:
+// "loss" is Loss, "mae" MAE, "sparse_categorical_accuracy" Sparse
+// categorical accuracy.
+func metricLabel(key string) string {
+	if abbreviations[key] {
+		return strings.ToUpper(key)
+	}
+	s := strings.ReplaceAll(key, "_", " ")
+	r, size := utf8.DecodeRuneInString(s)
+	return string(unicode.ToUpper(r)) + s[size:]
+}
+
+func sortedKeys(m map[string][]float64) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // curvePlot draws one metric per epoch, training and optional validation.

@@ -8,20 +8,23 @@ import (
 	gplot "gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/gokeras/fashion/tensor"
 )
 
-// Prediction writes the tutorial's figures 3 and 4 to path: img beside the
-// bar chart of its predicted class probabilities, 600×300 pixels. The
-// caption reads "{predicted} {percent}% ({true})", blue when the prediction
-// is right and red when it is wrong; the bars are grey except the
-// predicted class (red) and the true class (blue, which wins when they are
-// the same).
-func Prediction(path string, img []uint8, probs []float32, trueLabel int, classNames []string) error {
-	err := checkPrediction("img", "probs", "trueLabel", img, probs, trueLabel, classNames)
+// Prediction writes the tutorial's figures 3 and 4 to path: img, one
+// image ([H W] or [1 H W], pixels scaled to [0, 1]), beside the bar chart
+// of its predicted class probabilities, probs ([C] or [1 C], one per class
+// name), 600×300 pixels. The caption reads "{predicted} {percent}%
+// ({true})", blue when the prediction is right and red when it is wrong;
+// the bars are grey except the predicted class (red) and the true class
+// (blue, which wins when they are the same).
+func Prediction(path string, img, probs tensor.Float32, trueLabel int, classNames []string) error {
+	p, row, err := checkPrediction(img, probs, trueLabel, classNames)
 	if err == nil {
 		err = render(path, 600, 300, func(c draw.Canvas) {
 			r := draw.Crop(c, px(20), -px(20), px(10), -px(20))
-			predictionPair(c, r.Rectangle, img, probs, trueLabel, classNames, labelSize)
+			predictionPair(c, r.Rectangle, p, row, trueLabel, classNames, labelSize)
 		})
 	}
 	if err != nil {
@@ -31,12 +34,13 @@ func Prediction(path string, img []uint8, probs []float32, trueLabel int, classN
 }
 
 // Predictions writes the tutorial's fifth figure to path: the first
-// rows×cols test images, each beside its probability bars as in
-// Prediction, 400×200 pixels per pair (1200×1000 for the tutorial's 5×3,
-// at most 20 rows of 10). imgs, probs and trueLabels must have the same
-// length, at least rows×cols; the rest are ignored.
-func Predictions(path string, imgs [][]uint8, probs [][]float32, trueLabels []uint8, classNames []string, rows, cols int) error {
-	err := checkPredictions(imgs, probs, trueLabels, classNames, rows, cols)
+// rows×cols images of imgs ([N H W], pixels scaled to [0, 1]), each beside
+// its row of probs ([N C], one per class name) as in Prediction, 400×200
+// pixels per pair (1200×1000 for the tutorial's 5×3, at most 20 rows of
+// 10). trueLabels has one class index per image; N must be at least
+// rows×cols, and the rest are ignored.
+func Predictions(path string, imgs, probs tensor.Float32, trueLabels []uint8, classNames []string, rows, cols int) error {
+	pics, probRows, err := checkPredictions(imgs, probs, trueLabels, classNames, rows, cols)
 	if err == nil {
 		err = render(path, 400*cols, 200*rows, func(c draw.Canvas) {
 			tiles := draw.Tiles{
@@ -44,9 +48,9 @@ func Predictions(path string, imgs [][]uint8, probs [][]float32, trueLabels []ui
 				PadTop: px(10), PadBottom: px(10), PadLeft: px(15), PadRight: px(15),
 				PadX: px(30), PadY: px(10),
 			}
-			for i := range rows * cols {
+			for i, p := range pics {
 				cell := tiles.At(c, i%cols, i/cols)
-				predictionPair(c, cell.Rectangle, imgs[i], probs[i], int(trueLabels[i]), classNames, labelSize)
+				predictionPair(c, cell.Rectangle, p, probRows[i], int(trueLabels[i]), classNames, labelSize)
 			}
 		})
 	}
@@ -57,19 +61,21 @@ func Predictions(path string, imgs [][]uint8, probs [][]float32, trueLabels []ui
 }
 
 // Probabilities writes the tutorial's sixth figure to path: the bar chart
-// for a single prediction, coloured as in Prediction, with the class names
-// under the bars turned 45°, 640×480 pixels.
-func Probabilities(path string, probs []float32, trueLabel int, classNames []string) error {
+// for a single prediction, probs ([C] or [1 C], the model's output for a
+// batch of one), coloured as in Prediction, with the class names under the
+// bars turned 45°, 640×480 pixels.
+func Probabilities(path string, probs tensor.Float32, trueLabel int, classNames []string) error {
 	err := checkClassNames(classNames)
+	var row []float32
 	if err == nil {
-		err = checkProbs("probs", probs, len(classNames))
+		row, err = oneRow("probs", probs, len(classNames))
 	}
 	if err == nil {
 		err = checkLabel("trueLabel", trueLabel, len(classNames))
 	}
 	if err == nil {
 		err = render(path, 640, 480, func(c draw.Canvas) {
-			p := barPlot(probs, trueLabel, classNames)
+			p := barPlot(row, trueLabel, classNames)
 			p.Draw(draw.Crop(c, px(40), -px(40), px(15), -px(30)))
 		})
 	}
@@ -82,7 +88,7 @@ func Probabilities(path string, probs []float32, trueLabel int, classNames []str
 // predictionPair lays out plot_image and plot_value_array side by side in
 // r, the image as tall as the bar chart's data area so the two read as one
 // row.
-func predictionPair(c draw.Canvas, r vg.Rectangle, img []uint8, probs []float32, trueLabel int, classNames []string, size vg.Length) {
+func predictionPair(c draw.Canvas, r vg.Rectangle, img picture, probs []float32, trueLabel int, classNames []string, size vg.Length) {
 	gap := r.Size().X * 0.08
 	half := (r.Size().X - gap) / 2
 	left := vg.Rectangle{Min: r.Min, Max: vg.Point{X: r.Min.X + half, Y: r.Max.Y}}
@@ -164,44 +170,62 @@ func (b bars) Plot(c draw.Canvas, p *gplot.Plot) {
 	}
 }
 
-func checkPrediction(imgName, probsName, labelName string, img []uint8, probs []float32, label int, classNames []string) error {
-	if err := checkImage(imgName, img); err != nil {
-		return err
+// checkPrediction returns Prediction's picture and probabilities after
+// checking its input.
+func checkPrediction(img, probs tensor.Float32, label int, classNames []string) (picture, []float32, error) {
+	p, err := onePicture("img", img)
+	if err == nil {
+		err = checkScaled("img", p)
 	}
-	if err := checkClassNames(classNames); err != nil {
-		return err
+	if err == nil {
+		err = checkClassNames(classNames)
 	}
-	if err := checkProbs(probsName, probs, len(classNames)); err != nil {
-		return err
+	var row []float32
+	if err == nil {
+		row, err = oneRow("probs", probs, len(classNames))
 	}
-	return checkLabel(labelName, label, len(classNames))
+	if err == nil {
+		err = checkLabel("trueLabel", label, len(classNames))
+	}
+	return p, row, err
 }
 
-func checkPredictions(imgs [][]uint8, probs [][]float32, trueLabels []uint8, classNames []string, rows, cols int) error {
+// checkPredictions returns the pictures and probability rows Predictions
+// draws after checking its input.
+func checkPredictions(imgs, probs tensor.Float32, trueLabels []uint8, classNames []string, rows, cols int) ([]picture, [][]float32, error) {
 	if rows <= 0 || cols <= 0 {
-		return fmt.Errorf("rows×cols is %d×%d, want both positive", rows, cols)
+		return nil, nil, fmt.Errorf("rows×cols is %d×%d, want both positive", rows, cols)
 	}
 	// Each pair is 400×200 pixels; the cap keeps a slip such as passing
-	// len(imgs) as rows from allocating gigabytes.
+	// the number of images as rows from allocating gigabytes.
 	if rows > maxRows || cols > maxCols {
-		return fmt.Errorf("rows×cols is %d×%d, want at most %d×%d", rows, cols, maxRows, maxCols)
+		return nil, nil, fmt.Errorf("rows×cols is %d×%d, want at most %d×%d", rows, cols, maxRows, maxCols)
+	}
+	if err := checkClassNames(classNames); err != nil {
+		return nil, nil, err
 	}
 	n := rows * cols
-	if len(imgs) < n {
-		return fmt.Errorf("imgs has %d images, want at least %d for %d×%d", len(imgs), n, rows, cols)
+	pics, err := pictures("imgs", imgs, n)
+	if err != nil {
+		return nil, nil, err
 	}
-	if len(probs) != len(imgs) {
-		return fmt.Errorf("probs has %d entries, want %d (one per image)", len(probs), len(imgs))
+	probRows, err := probRowsOf(probs, imgs.Len(), len(classNames))
+	if err != nil {
+		return nil, nil, err
 	}
-	if len(trueLabels) != len(imgs) {
-		return fmt.Errorf("trueLabels has %d entries, want %d (one per image)", len(trueLabels), len(imgs))
+	if len(trueLabels) != imgs.Len() {
+		return nil, nil, fmt.Errorf("trueLabels has %d entries, want %d (one per image)", len(trueLabels), imgs.Len())
 	}
-	for i := range n {
-		err := checkPrediction(fmt.Sprintf("imgs[%d]", i), fmt.Sprintf("probs[%d]", i), fmt.Sprintf("trueLabels[%d]", i),
-			imgs[i], probs[i], int(trueLabels[i]), classNames)
-		if err != nil {
-			return err
+	for i, p := range pics {
+		if err := checkScaled(fmt.Sprintf("imgs[%d]", i), p); err != nil {
+			return nil, nil, err
+		}
+		if err := checkProbs(fmt.Sprintf("probs[%d]", i), probRows[i]); err != nil {
+			return nil, nil, err
+		}
+		if err := checkLabel(fmt.Sprintf("trueLabels[%d]", i), int(trueLabels[i]), len(classNames)); err != nil {
+			return nil, nil, err
 		}
 	}
-	return nil
+	return pics, probRows[:n], nil
 }

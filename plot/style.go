@@ -88,26 +88,28 @@ func strokeBox(c draw.Canvas, r vg.Rectangle) {
 	})
 }
 
-// squareData shrinks c, keeping it centred, until p's data area inside it
-// is square: imshow keeps pixels square, and so must we.
-func squareData(p *gplot.Plot, c draw.Canvas) draw.Canvas {
+// fitData shrinks c, keeping it centred, until p's data area inside it is
+// aspect times as wide as it is tall: imshow keeps pixels square, and so
+// must we (aspect is the image's width over its height).
+func fitData(p *gplot.Plot, c draw.Canvas, aspect float64) draw.Canvas {
 	// Tick labels near the edges change the padding a little as the canvas
 	// shrinks, so settle in two rounds.
 	for range 2 {
 		d := p.DataCanvas(c).Size()
-		if d.X > d.Y {
-			s := (d.X - d.Y) / 2
+		if want := d.Y * vg.Length(aspect); d.X > want {
+			s := (d.X - want) / 2
 			c = draw.Crop(c, s, -s, 0, 0)
 		} else {
-			s := (d.Y - d.X) / 2
+			s := (d.Y - d.X/vg.Length(aspect)) / 2
 			c = draw.Crop(c, 0, 0, s, -s)
 		}
 	}
 	return c
 }
 
-// captionedImage draws img as a square, framed and centred in the upper
-// part of r, with caption centred under it in the given colour. Like a
+// captionedImage draws img with square pixels, as large as fits, framed
+// and centred in the upper part of r, with caption centred under it in the
+// given colour. Like a
 // matplotlib xlabel the caption may spill beside the picture rather than
 // shrink it, up to room wide; past that its font shrinks so neighbouring
 // captions never collide.
@@ -121,14 +123,17 @@ func captionedImage(c draw.Canvas, r vg.Rectangle, img image.Image, caption stri
 			sty.Font.Size = max(minCaptionSize, size*room/w)
 		}
 	}
-	side := min(r.Size().X, h)
-	x0 := r.Min.X + (r.Size().X-side)/2
-	y0 := r.Max.Y - (h-side)/2 - side
-	box := vg.Rectangle{Min: vg.Point{X: x0, Y: y0}, Max: vg.Point{X: x0 + side, Y: y0 + side}}
+	b := img.Bounds()
+	aspect := vg.Length(b.Dx()) / vg.Length(b.Dy())
+	width := min(r.Size().X, h*aspect)
+	height := width / aspect
+	x0 := r.Min.X + (r.Size().X-width)/2
+	y0 := r.Max.Y - (h-height)/2 - height
+	box := vg.Rectangle{Min: vg.Point{X: x0, Y: y0}, Max: vg.Point{X: x0 + width, Y: y0 + height}}
 	c.DrawImage(box, img)
 	strokeBox(c, box)
 	if caption != "" {
-		c.FillText(sty, vg.Point{X: x0 + side/2, Y: y0 - gap}, caption)
+		c.FillText(sty, vg.Point{X: x0 + width/2, Y: y0 - gap}, caption)
 	}
 }
 
@@ -138,15 +143,15 @@ const minCaptionSize = 7
 
 // colorBar draws m as a vertical bar in r with ticks and labels to its
 // right, as plt.colorbar does; ticks are in data units between lo and hi.
-func colorBar(c draw.Canvas, r vg.Rectangle, m colormap, lo, hi float64, ticks []float64, format func(float64) string) {
+func colorBar(c draw.Canvas, r vg.Rectangle, m colormap, lo, hi float64, ticks []gplot.Tick) {
 	c.DrawImage(r, gradient(m))
 	strokeBox(c, r)
 	tick := draw.LineStyle{Color: black, Width: vg.Points(0.8)}
 	sty := textStyle(labelSize, black, draw.XLeft, draw.YCenter)
-	for _, v := range ticks {
-		y := r.Min.Y + r.Size().Y*vg.Length((v-lo)/(hi-lo))
+	for _, t := range ticks {
+		y := r.Min.Y + r.Size().Y*vg.Length((t.Value-lo)/(hi-lo))
 		c.StrokeLine2(tick, r.Max.X, y, r.Max.X+vg.Points(3.5), y)
-		c.FillText(sty, vg.Point{X: r.Max.X + vg.Points(7), Y: y}, format(v))
+		c.FillText(sty, vg.Point{X: r.Max.X + vg.Points(7), Y: y}, t.Label)
 	}
 }
 

@@ -34,9 +34,9 @@ func (nt niceTicks) Ticks(lo, hi float64) []gplot.Tick {
 	}
 	step := mant * mag
 	// As many decimals as the step has, so 0.025 steps read 0.825, 0.850
-	// and 20 steps read 20, 40.
+	// and 20 or 25 steps read 20, 40 or 25, 50.
 	prec := max(0, -exp)
-	if mant == 2.5 {
+	if mant == 2.5 && exp <= 0 {
 		prec++
 	}
 	var ticks []gplot.Tick

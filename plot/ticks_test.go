@@ -24,6 +24,8 @@ func TestTicks(t *testing.T) {
 	assert.Equal(t, []string{"0.25", "0.30", "0.35", "0.40", "0.45", "0.50"}, nice(0.23, 0.51))
 	assert.Equal(t, []string{"0.825", "0.850", "0.875", "0.900", "0.925", "0.950"}, nice(0.81, 0.96))
 	assert.Equal(t, []string{"0", "200", "400", "600", "800"}, nice(0, 873))
+	assert.Equal(t, []string{"0", "25", "50", "75", "100", "125", "150"}, nice(0, 150), "a step of 25 has no decimals")
+	assert.Equal(t, []string{"0.0", "2.5", "5.0", "7.5", "10.0", "12.5", "15.0"}, nice(0, 15))
 	assert.Empty(t, nice(1, 1), "a degenerate range must not loop")
 	var whole []string
 	for _, tk := range (niceTicks{whole: true}).Ticks(0, 2) {

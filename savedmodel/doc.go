@@ -53,12 +53,19 @@
 // rules without writing, so a command can refuse a bad output path before
 // it trains.
 //
-// Load (used by cmd to serve predictions) opens a SavedModel of the
-// Fashion-MNIST classifier, ours or one from Keras 3's model.export, checks
-// its serving_default signature takes N×28×28 (or N×784) float32 images and
-// gives N×10 probabilities, and predicts with it. It reports unusable
-// directories (missing, corrupt, truncated, other shapes) as errors naming
-// the directory, before the C library sees them where it can.
+// Load opens any SavedModel, one Write wrote, Keras 3's model.export or
+// tf.saved_model.save, and exposes the signatures it can run as declared
+// (Signatures: named inputs and outputs with their dtypes and shapes).
+// Predict runs the serving_default signature when it takes one float32
+// tensor and gives one, of any shapes, on a tensor.Float32 whose shape must
+// fit the declared one (an unknown dimension, -1, takes any size); Run runs
+// any signature on named tensors of any dtype, such as tfmodel's
+// "serving_uint8" on raw pixels. What the model computes is the caller's
+// business: cmd/predict checks it has a Fashion-MNIST classifier (N×28×28
+// or N×784 images in, N×10 probabilities out), serving serves whatever it
+// is. Load reports unusable directories (missing, corrupt, truncated) as
+// errors naming the directory, before the C library sees them where it
+// can.
 //
 // Load treats its input as hostile until checked. Every file that it or the
 // C loader after it opens (saved_model.pb or .pbtxt, fingerprint.pb,
@@ -72,9 +79,10 @@
 // A SavedModel is a program: TensorFlow runs whatever ops its graph holds,
 // and there are ops that read and write files, list directories, call
 // Python or abort the process. So Load, before TensorFlow runs anything,
-// walks what it would run: back from the serving signature's outputs
-// through data and control inputs, into every library function a reached
-// node calls (StatefulPartitionedCall, If, While, Case...), transitively;
+// walks what it would run: back from every signature's outputs (Run may
+// run any of them) through data and control inputs, into every library
+// function a reached node calls (StatefulPartitionedCall, If, While,
+// Case...), transitively;
 // and likewise from the restore op and the init op that the C loader runs
 // while loading. Every op reached must be on an allow-list of pure
 // computation (AllowedOps; the loader's own path may also RestoreV2 and

@@ -10,6 +10,7 @@ import (
 	"github.com/galeone/tensorflow/tensorflow/go/op"
 
 	"github.com/gokeras/fashion/savedmodel"
+	"github.com/gokeras/fashion/tensor"
 )
 
 // softmaxRegression builds, in g, a one-layer Fashion-MNIST classifier:
@@ -97,12 +98,16 @@ func Example() {
 		log.Fatal(err)
 	}
 	defer m.Close()
-	p, err := m.Predict(make([]float32, 28*28), 1)
+	sig, _ := m.Signature(savedmodel.DefaultSignature)
+	fmt.Println(sig.Inputs[0].Name, sig.Inputs[0].ShapeString(), "->", sig.Outputs[0].Name, sig.Outputs[0].ShapeString())
+	p, err := m.Predict(tensor.Float32{Shape: []int{1, 28, 28}, Data: make([]float32, 28*28)})
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("%.2f\n", p)
-	// Output: [0.10 0.10 0.10 0.10 0.10 0.10 0.10 0.10 0.10 0.10]
+	fmt.Printf("%v %.2f\n", p.Shape, p.Data)
+	// Output:
+	// images [-1 28 28] -> probabilities [-1 10]
+	// [1 10] [0.10 0.10 0.10 0.10 0.10 0.10 0.10 0.10 0.10 0.10]
 }
 
 // ExampleLoad serves a model exported elsewhere, for example by Keras 3's
@@ -110,14 +115,39 @@ func Example() {
 func ExampleLoad() {
 	m, err := savedmodel.Load("fashion")
 	if err != nil {
-		log.Fatal(err) // e.g. savedmodel: load fashion: signature "serving_default": output shape [-1 5], want [-1 10]
+		log.Fatal(err) // e.g. savedmodel: load fashion: no saved_model.pb: not a SavedModel directory
 	}
 	defer m.Close()
 
-	images := make([]float32, 2*28*28) // two images, pixels scaled to [0, 1]
-	probs, err := m.Predict(images, 2)
+	// Two images, pixels scaled to [0, 1], in the shape the signature
+	// declares: [-1 28 28] for Keras's Input(shape=(28, 28)).
+	images := tensor.Float32{Shape: []int{2, 28, 28}, Data: make([]float32, 2*28*28)}
+	probs, err := m.Predict(images)
+	if err != nil {
+		// e.g. savedmodel: predict with fashion: shape mismatch: input "images"
+		// has shape [2 28 28], the "serving_default" signature takes [-1 784]
+		log.Fatal(err)
+	}
+	fmt.Println(probs.Shape) // [2 10]: 2 × 10 probabilities
+}
+
+// ExampleModel_Run runs a signature Predict does not take: the uint8
+// "serving_uint8" one that tfmodel's export adds, which scales raw pixels
+// in the graph.
+func ExampleModel_Run() {
+	m, err := savedmodel.Load("fashion")
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(len(probs)) // 2 × 10 probabilities
+	defer m.Close()
+
+	pixels, err := tf.NewTensor(make([][28][28]uint8, 2)) // two raw images, 0..255
+	if err != nil {
+		log.Fatal(err)
+	}
+	out, err := m.Run("serving_uint8", map[string]*tf.Tensor{"pixels": pixels}, "probabilities")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(out["probabilities"].Shape()) // [2 10]
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/gokeras/fashion/internal/pyenv"
 	"github.com/gokeras/fashion/loader"
 	"github.com/gokeras/fashion/savedmodel"
+	"github.com/gokeras/fashion/tensor"
 )
 
 const (
@@ -34,6 +35,11 @@ type testSet struct {
 	raw    []uint8
 	images []float32
 	labels []uint8
+}
+
+// batch is the set's images as the [n 28 28] tensor models take.
+func (ts testSet) batch() tensor.Float32 {
+	return tensor.Float32{Shape: []int{ts.n, 28, 28}, Data: ts.images}
 }
 
 // fashionData is the real data set, loaded once for the package's tests.
@@ -232,6 +238,24 @@ func exportOf(t testing.TB, tr *trained, raw bool) savedmodel.Export {
 func writeModel(t testing.TB, tr *trained, dir string, raw bool) {
 	t.Helper()
 	require.NoError(t, savedmodel.Write(dir, exportOf(t, tr, raw)))
+}
+
+// predictImages runs m's Predict on n images of 28×28 pixels, as an
+// [n 28 28] tensor, and returns the n×10 probabilities after checking
+// their shape.
+func predictImages(m *savedmodel.Model, images []float32, n int) ([]float32, error) {
+	x, err := tensor.NewFloat32(images, n, 28, 28)
+	if err != nil {
+		return nil, err
+	}
+	y, err := m.Predict(x)
+	if err != nil {
+		return nil, err
+	}
+	if len(y.Shape) != 2 || y.Shape[0] != n || y.Shape[1] != classes {
+		return nil, fmt.Errorf("output shape %v, want [%d %d]", y.Shape, n, classes)
+	}
+	return y.Data, nil
 }
 
 // argmax returns each row's largest column.

@@ -11,35 +11,29 @@ import (
 	"sync"
 
 	tf "github.com/galeone/tensorflow/tensorflow/go"
-	typespb "github.com/galeone/tensorflow/tensorflow/go/core/framework/types_go_proto"
 	corepb "github.com/galeone/tensorflow/tensorflow/go/core/protobuf/for_core_protos_go_proto"
 	"google.golang.org/protobuf/encoding/prototext"
 	"google.golang.org/protobuf/proto"
 )
 
-// The shapes Load accepts: Fashion-MNIST's 28×28 grey images in, one
-// probability per class out.
-const (
-	ImageHeight = 28
-	ImageWidth  = 28
-	NumClasses  = 10
-	imageSize   = ImageHeight * ImageWidth
-)
-
-// ErrClosed is returned by Predict after Close.
+// ErrClosed is returned by Predict and Run after Close.
 var ErrClosed = errors.New("savedmodel: model is closed")
 
-// Model is a loaded Fashion-MNIST classifier: a TensorFlow session restored
-// from a SavedModel and the input and output of its serving signature. Its
-// methods may be called from several goroutines.
+// Model is a loaded SavedModel: a TensorFlow session restored from it and
+// every signature it can run, whatever their inputs and outputs. Predict
+// runs the DefaultSignature on one float32 tensor; Run runs any signature
+// on named tensors. Its methods may be called from several goroutines;
+// Close waits for runs in progress.
 type Model struct {
-	dir string
+	dir  string
+	meta *corepb.MetaGraphDef
+
+	specs map[string]SignatureSpec
+	feeds map[string]map[string]tf.Output // signature -> input -> tensor
+	fetch map[string]map[string]tf.Output // signature -> output -> tensor
 
 	mu    sync.RWMutex
 	saved *tf.SavedModel // nil once closed
-
-	input, output tf.Output
-	inputRank     int // 3 for [-1 28 28], 2 for [-1 784]
 }
 
 // LoadOptions says how LoadWithOptions loads a SavedModel.
@@ -60,21 +54,22 @@ type LoadOptions struct {
 }
 
 // Load loads the SavedModel at dir, the MetaGraph tagged tags (default
-// [ServeTag]), for prediction through its DefaultSignature, which must take
-// float32 images of shape [-1 28 28] or [-1 784] and give float32
-// probabilities of shape [-1 10]. It works for Write's models and for
-// Keras 3's model.export. The caller must Close the model.
+// [ServeTag]), with every signature whose inputs and outputs are dense
+// tensors ready to run (see Signatures). It works for Write's models, for
+// Keras 3's model.export and for tf.saved_model.save's. The caller must
+// Close the model.
 //
 // Load checks what it can in Go first (the directory, saved_model.pb, the
-// signature, the checkpoint files) so the C library never parses garbage;
+// signatures, the checkpoint files) so the C library never parses garbage;
 // errors name dir and the problem. Files are checked before they are opened
 // (no FIFOs or devices, at most DefaultMaxFileSize for those read whole).
 //
 // A SavedModel is a program, and Load runs only the part of it that
-// computes: it refuses, with an *OpError, a model whose serving signature,
-// restore op or init op reaches an op off AllowedOps (file or network I/O,
-// Python calls, Abort, Assert...), before TensorFlow runs any of it. Use
-// LoadTrusted for a model you trust, or LoadWithOptions.
+// computes: it refuses, with an *OpError, a model where any of its
+// signatures, its restore op or its init op reaches an op off AllowedOps
+// (file or network I/O, Python calls, Abort, Assert...), before TensorFlow
+// runs any of it. Use LoadTrusted for a model you trust, or
+// LoadWithOptions.
 func Load(dir string, tags ...string) (*Model, error) {
 	return LoadWithOptions(dir, LoadOptions{Tags: tags})
 }
@@ -85,7 +80,10 @@ func LoadTrusted(dir string, tags ...string) (*Model, error) {
 	return LoadWithOptions(dir, LoadOptions{Tags: tags, Trusted: true})
 }
 
-// LoadWithOptions is Load with the options opts.
+// LoadWithOptions is Load with the options opts. Signatures with sparse or
+// composite inputs or outputs are left out of Signatures (they stay in
+// MetaGraph) and are not checked, as they cannot be run; a model with no
+// other signature is an error.
 func LoadWithOptions(dir string, opts LoadOptions) (*Model, error) {
 	tags := opts.Tags
 	if len(tags) == 0 {
@@ -115,18 +113,27 @@ func LoadWithOptions(dir string, opts LoadOptions) (*Model, error) {
 	if err != nil {
 		return nil, fail(err)
 	}
-	sig, ok := meta.GetSignatureDef()[DefaultSignature]
-	if !ok {
-		return nil, fail(fmt.Errorf("no %q signature (it has %v)", DefaultSignature, sortedKeys(meta.GetSignatureDef())))
-	}
-	in, out, err := checkSignature(sig)
-	if err != nil {
-		return nil, fail(fmt.Errorf("signature %q: %w", DefaultSignature, err))
-	}
-	if !opts.Trusted {
-		if err := checkOps(meta, DefaultSignature, sig, opts.AllowOps); err != nil {
-			return nil, fail(err)
+	specs := map[string]SignatureSpec{}
+	for _, key := range sortedKeys(meta.GetSignatureDef()) {
+		if key == initOpSignature { // the init op, not a function to run
+			continue
 		}
+		sig := meta.GetSignatureDef()[key]
+		spec, ok := signatureSpec(key, sig)
+		if !ok {
+			continue
+		}
+		// Every signature Run could run is checked, not only the default
+		// one: a caller may run any of them.
+		if !opts.Trusted {
+			if err := checkOps(meta, key, sig, opts.AllowOps); err != nil {
+				return nil, fail(err)
+			}
+		}
+		specs[key] = spec
+	}
+	if len(specs) == 0 {
+		return nil, fail(fmt.Errorf("no signature with dense inputs and outputs to run (it has %v)", sortedKeys(meta.GetSignatureDef())))
 	}
 	if err := checkLoaderInputs(dir, limit); err != nil {
 		return nil, fail(err)
@@ -148,13 +155,25 @@ func LoadWithOptions(dir string, opts LoadOptions) (*Model, error) {
 	if err != nil {
 		return nil, fail(fmt.Errorf("TensorFlow could not load it: %w", err))
 	}
-	m := &Model{dir: dir, saved: saved, inputRank: len(in.GetTensorShape().GetDim())}
-	if m.input, err = graphTensor(saved.Graph, in.GetName()); err == nil {
-		m.output, err = graphTensor(saved.Graph, out.GetName())
+	m := &Model{
+		dir: dir, meta: meta, saved: saved, specs: specs,
+		feeds: map[string]map[string]tf.Output{}, fetch: map[string]map[string]tf.Output{},
 	}
-	if err != nil {
-		saved.Session.Close()
-		return nil, fail(err)
+	for key, spec := range specs {
+		m.feeds[key], m.fetch[key] = map[string]tf.Output{}, map[string]tf.Output{}
+		for _, side := range []struct {
+			specs []TensorSpec
+			into  map[string]tf.Output
+		}{{spec.Inputs, m.feeds[key]}, {spec.Outputs, m.fetch[key]}} {
+			for _, t := range side.specs {
+				o, err := graphTensor(saved.Graph, t.Tensor)
+				if err != nil {
+					saved.Session.Close()
+					return nil, fail(fmt.Errorf("signature %q: %w", key, err))
+				}
+				side.into[t.Name] = o
+			}
+		}
 	}
 	return m, nil
 }
@@ -227,51 +246,6 @@ func sameSet(a, b []string) bool {
 	return len(in) == len(other)
 }
 
-// checkSignature returns sig's single input and output after checking they
-// are float32 images in and class probabilities out.
-func checkSignature(sig *corepb.SignatureDef) (in, out *corepb.TensorInfo, err error) {
-	if n := len(sig.GetInputs()); n != 1 {
-		return nil, nil, fmt.Errorf("has %d inputs %v, want 1", n, sortedKeys(sig.GetInputs()))
-	}
-	if n := len(sig.GetOutputs()); n != 1 {
-		return nil, nil, fmt.Errorf("has %d outputs %v, want 1", n, sortedKeys(sig.GetOutputs()))
-	}
-	in, out = only(sig.GetInputs()), only(sig.GetOutputs())
-	if in.GetName() == "" || out.GetName() == "" {
-		return nil, nil, errors.New("input and output must be dense tensors")
-	}
-	if d := in.GetDtype(); d != typespb.DataType_DT_FLOAT {
-		return nil, nil, fmt.Errorf("input dtype %v, want DT_FLOAT", d)
-	}
-	if d := out.GetDtype(); d != typespb.DataType_DT_FLOAT {
-		return nil, nil, fmt.Errorf("output dtype %v, want DT_FLOAT", d)
-	}
-	dims, known := shapeDims(in.GetTensorShape())
-	if !known || !(equalDims(dims, []int64{-1, ImageHeight, ImageWidth}) || equalDims(dims, []int64{-1, imageSize})) {
-		return nil, nil, fmt.Errorf("input shape %s, want [-1 %d %d] or [-1 %d]", dimsString(dims, known), ImageHeight, ImageWidth, imageSize)
-	}
-	dims, known = shapeDims(out.GetTensorShape())
-	if !known || !equalDims(dims, []int64{-1, NumClasses}) {
-		return nil, nil, fmt.Errorf("output shape %s, want [-1 %d]", dimsString(dims, known), NumClasses)
-	}
-	return in, out, nil
-}
-
-// only returns the value of a map of one entry.
-func only(m map[string]*corepb.TensorInfo) *corepb.TensorInfo {
-	for _, v := range m {
-		return v
-	}
-	return nil
-}
-
-func dimsString(dims []int64, known bool) string {
-	if !known {
-		return "unknown"
-	}
-	return fmt.Sprint(dims)
-}
-
 // graphTensor finds the tensor called "op:index" (or "op") in g.
 func graphTensor(g *tf.Graph, name string) (tf.Output, error) {
 	opName, index := name, 0
@@ -289,50 +263,31 @@ func graphTensor(g *tf.Graph, name string) (tf.Output, error) {
 	return o.Output(index), nil
 }
 
-// Predict returns the class probabilities of n images, n×10 values, image
-// after image. images holds n×28×28 pixels scaled to [0, 1], row by row.
-func (m *Model) Predict(images []float32, n int) ([]float32, error) {
-	if n < 0 || len(images) != n*imageSize {
-		return nil, fmt.Errorf("savedmodel: predict: %d values for %d images of %d×%d pixels", len(images), n, ImageHeight, ImageWidth)
+// Dir is the directory the model was loaded from.
+func (m *Model) Dir() string { return m.dir }
+
+// MetaGraph is the MetaGraphDef loaded, with all its SignatureDefs; callers
+// must not modify it.
+func (m *Model) MetaGraph() *corepb.MetaGraphDef { return m.meta }
+
+// Signatures returns the signatures the model runs, sorted by key.
+func (m *Model) Signatures() []SignatureSpec {
+	out := make([]SignatureSpec, 0, len(m.specs))
+	for _, k := range sortedKeys(m.specs) {
+		out = append(out, m.specs[k])
 	}
-	if n == 0 {
-		return []float32{}, nil
-	}
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	if m.saved == nil {
-		return nil, ErrClosed
-	}
-	in, err := tf.NewTensor(images)
-	if err != nil {
-		return nil, fmt.Errorf("savedmodel: predict: %w", err)
-	}
-	shape := []int64{int64(n), ImageHeight, ImageWidth}
-	if m.inputRank == 2 {
-		shape = []int64{int64(n), imageSize}
-	}
-	if err := in.Reshape(shape); err != nil {
-		return nil, fmt.Errorf("savedmodel: predict: %w", err)
-	}
-	res, err := m.saved.Session.Run(map[tf.Output]*tf.Tensor{m.input: in}, []tf.Output{m.output}, nil)
-	if err != nil {
-		return nil, fmt.Errorf("savedmodel: predict with %s: %w", m.dir, err)
-	}
-	if got := res[0].Shape(); !equalDims(got, []int64{int64(n), NumClasses}) {
-		return nil, fmt.Errorf("savedmodel: predict with %s: output shape %v, want [%d %d]", m.dir, got, n, NumClasses)
-	}
-	rows, ok := res[0].Value().([][]float32)
-	if !ok {
-		return nil, fmt.Errorf("savedmodel: predict with %s: output is %T, want [][]float32", m.dir, res[0].Value())
-	}
-	probs := make([]float32, 0, n*NumClasses)
-	for _, r := range rows {
-		probs = append(probs, r...)
-	}
-	return probs, nil
+	return out
 }
 
-// Close releases the session. Predict fails after it.
+// Signature returns the signature key (e.g. DefaultSignature), if the model
+// runs it.
+func (m *Model) Signature(key string) (SignatureSpec, bool) {
+	spec, ok := m.specs[key]
+	return spec, ok
+}
+
+// Close releases the session, after runs in progress end. Predict and Run
+// fail with ErrClosed after it; closing again does nothing.
 func (m *Model) Close() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -1,17 +1,21 @@
 package savedmodel_test
 
 import (
+	"errors"
 	"io/fs"
+	"math/rand"
 	"os"
 	"path/filepath"
 	"testing"
 
+	tf "github.com/galeone/tensorflow/tensorflow/go"
 	corepb "github.com/galeone/tensorflow/tensorflow/go/core/protobuf/for_core_protos_go_proto"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gokeras/fashion/savedmodel"
+	"github.com/gokeras/fashion/tensor"
 )
 
 // copyDir copies the files of a SavedModel directory.
@@ -140,43 +144,6 @@ func TestLoadRejectsBadInput(t *testing.T) {
 			setup: func(t *testing.T, dir string) { require.NoError(t, os.Remove(filepath.Join(dir, index))) },
 			want:  []string{"variables/variables.index is missing, but the graph has variables to restore"},
 		},
-		{
-			name: "32×32 input",
-			setup: func(t *testing.T, dir string) {
-				require.NoError(t, os.RemoveAll(dir))
-				writeModel(t, newTrained(t, layerSizes{32, 32, 16, 10}, 8), dir, false)
-			},
-			want: []string{"input shape [-1 32 32], want [-1 28 28] or [-1 784]"},
-		},
-		{
-			name: "5 classes",
-			setup: func(t *testing.T, dir string) {
-				require.NoError(t, os.RemoveAll(dir))
-				writeModel(t, newTrained(t, layerSizes{28, 28, 16, 5}, 9), dir, false)
-			},
-			want: []string{"output shape [-1 5], want [-1 10]"},
-		},
-		{
-			name: "no serving_default signature",
-			setup: func(t *testing.T, dir string) {
-				require.NoError(t, os.RemoveAll(dir))
-				e := exportOf(t, newTrained(t, fashion, 10), true)
-				e.Signatures = e.Signatures[1:]
-				require.NoError(t, savedmodel.Write(dir, e))
-			},
-			want: []string{`no "serving_default" signature (it has [serving_uint8])`},
-		},
-		{
-			name: "uint8 input",
-			setup: func(t *testing.T, dir string) {
-				require.NoError(t, os.RemoveAll(dir))
-				e := exportOf(t, newTrained(t, fashion, 11), true)
-				e.Signatures = e.Signatures[1:]
-				e.Signatures[0].Key = savedmodel.DefaultSignature
-				require.NoError(t, savedmodel.Write(dir, e))
-			},
-			want: []string{"input dtype DT_UINT8, want DT_FLOAT"},
-		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -202,6 +169,129 @@ func TestLoadRejectsBadInput(t *testing.T) {
 	}
 }
 
+// TestLoadServesAnySignature: Load takes a model of any shapes and dtypes,
+// exposes its signatures as declared, and Predict runs the default one
+// whatever its shapes, bit for bit as the in-memory model.
+func TestLoadServesAnySignature(t *testing.T) {
+	floatSig := func(h, w, classes int64) savedmodel.SignatureSpec {
+		return savedmodel.SignatureSpec{
+			Key: savedmodel.DefaultSignature, MethodName: savedmodel.PredictMethod,
+			Inputs:  []savedmodel.TensorSpec{{Name: "images", Tensor: "images:0", DType: tf.Float, Shape: []int64{-1, h, w}}},
+			Outputs: []savedmodel.TensorSpec{{Name: "probabilities", Tensor: "sequential/dense_1/Softmax:0", DType: tf.Float, Shape: []int64{-1, classes}}},
+		}
+	}
+	tests := []struct {
+		name  string
+		sizes layerSizes
+		raw   bool
+		want  []savedmodel.SignatureSpec
+	}{
+		{"Fashion-MNIST's shapes, with the uint8 signature", fashion, true, []savedmodel.SignatureSpec{floatSig(28, 28, 10), {
+			Key: "serving_uint8", MethodName: savedmodel.PredictMethod,
+			Inputs:  []savedmodel.TensorSpec{{Name: "pixels", Tensor: "pixels:0", DType: tf.Uint8, Shape: []int64{-1, 28, 28}}},
+			Outputs: []savedmodel.TensorSpec{{Name: "probabilities", Tensor: "sequential_1/dense_1/Softmax:0", DType: tf.Float, Shape: []int64{-1, 10}}},
+		}}},
+		{"32×32 input", layerSizes{32, 32, 16, 10}, false, []savedmodel.SignatureSpec{floatSig(32, 32, 10)}},
+		{"5 classes", layerSizes{28, 28, 16, 5}, false, []savedmodel.SignatureSpec{floatSig(28, 28, 5)}},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := newTrained(t, tc.sizes, int64(20+i))
+			dir := filepath.Join(t.TempDir(), "model")
+			writeModel(t, tr, dir, tc.raw)
+			m, err := savedmodel.Load(dir)
+			require.NoError(t, err)
+			defer m.Close()
+			assert.Equal(t, dir, m.Dir())
+			assert.Equal(t, tc.want, m.Signatures())
+			sig, ok := m.Signature(savedmodel.DefaultSignature)
+			require.True(t, ok)
+			assert.Equal(t, tc.want[0], sig)
+
+			const n = 3
+			rng := rand.New(rand.NewSource(int64(i)))
+			images := make([]float32, n*tc.sizes.h*tc.sizes.w)
+			for j := range images {
+				images[j] = rng.Float32()
+			}
+			got, err := m.Predict(tensor.Float32{Shape: []int{n, tc.sizes.h, tc.sizes.w}, Data: images})
+			require.NoError(t, err)
+			assert.Equal(t, []int{n, tc.sizes.classes}, got.Shape)
+			assertSameFloats(t, tr.predict(t, images, n), got.Data, "the reloaded model")
+		})
+	}
+}
+
+// TestPredictNeedsOneFloatInAndOut: Predict runs the default signature when
+// it takes one float32 tensor and gives one; otherwise it says why and
+// points to Run, which runs the others.
+func TestPredictNeedsOneFloatInAndOut(t *testing.T) {
+	ts := loadTestSet(t, 5)
+	tr := newTrained(t, fashion, 10)
+	want := tr.predict(t, ts.images, ts.n)
+	tests := []struct {
+		name string
+		// edit changes the export before it is written.
+		edit func(e *savedmodel.Export)
+		want string
+	}{
+		{"no serving_default signature", func(e *savedmodel.Export) { e.Signatures = e.Signatures[1:] },
+			`no "serving_default" signature (it has [serving_uint8]); use Run`},
+		{"uint8 input", func(e *savedmodel.Export) {
+			e.Signatures = e.Signatures[1:]
+			e.Signatures[0].Key = savedmodel.DefaultSignature
+		}, `the "serving_default" signature's input "pixels" is DT_UINT8, Predict takes DT_FLOAT; use Run`},
+		{"two inputs", func(e *savedmodel.Export) {
+			e.Signatures[0].Inputs["pixels"] = e.Signatures[1].Inputs["pixels"]
+			e.Signatures = e.Signatures[:1]
+		}, `the "serving_default" signature has 2 inputs [images pixels], Predict takes 1; use Run`},
+		{"two outputs", func(e *savedmodel.Export) {
+			e.Signatures[0].Outputs["scaled"] = e.Signatures[1].Outputs["probabilities"]
+			e.Signatures = e.Signatures[:1]
+		}, `the "serving_default" signature has 2 outputs [probabilities scaled], Predict takes 1; use Run`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "model")
+			e := exportOf(t, tr, true)
+			tc.edit(&e)
+			require.NoError(t, savedmodel.Write(dir, e))
+			m, err := savedmodel.Load(dir)
+			require.NoError(t, err, "Load takes any signature")
+			defer m.Close()
+			_, err = predictImages(m, ts.images, ts.n)
+			require.Error(t, err)
+			assert.Equal(t, "savedmodel: predict with "+dir+": "+tc.want, err.Error())
+
+			// Run runs whatever signature the model has.
+			sig := m.Signatures()[0]
+			px, err := tf.NewTensor(ts.raw)
+			require.NoError(t, err)
+			require.NoError(t, px.Reshape([]int64{int64(ts.n), 28, 28}))
+			feeds := map[string]*tf.Tensor{"pixels": px}
+			if _, ok := sig.Input("images"); ok {
+				images, err := tf.NewTensor(ts.images)
+				require.NoError(t, err)
+				require.NoError(t, images.Reshape([]int64{int64(ts.n), 28, 28}))
+				feeds["images"] = images
+			}
+			for k := range feeds {
+				if _, ok := sig.Input(k); !ok {
+					delete(feeds, k)
+				}
+			}
+			out, err := m.Run(sig.Key, feeds, "probabilities")
+			require.NoError(t, err)
+			require.Len(t, out, 1)
+			var got []float32
+			for _, row := range out["probabilities"].Value().([][]float32) {
+				got = append(got, row...)
+			}
+			assertSameFloats(t, want, got, "Run")
+		})
+	}
+}
+
 func TestPredictRejectsBadInput(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "model")
 	writeModel(t, newTrained(t, fashion, 12), dir, false)
@@ -209,11 +299,99 @@ func TestPredictRejectsBadInput(t *testing.T) {
 	require.NoError(t, err)
 	defer m.Close()
 
-	_, err = m.Predict(make([]float32, 783), 1)
-	assert.ErrorContains(t, err, "783 values for 1 images of 28×28 pixels")
-	_, err = m.Predict(nil, -1)
-	assert.Error(t, err)
-	probs, err := m.Predict(nil, 0)
+	tests := []struct {
+		name string
+		x    tensor.Float32
+		want string
+	}{
+		{"fewer values than the shape holds", tensor.Float32{Shape: []int{1, 28, 28}, Data: make([]float32, 783)},
+			`input "images": shape mismatch: shape [1 28 28] holds 784 values, the data has 783`},
+		{"flat images for a [-1 28 28] model", tensor.Float32{Shape: []int{1, 784}, Data: make([]float32, 784)},
+			`shape mismatch: input "images" has shape [1 784], the "serving_default" signature takes [-1 28 28]`},
+		{"an image without its batch dimension", tensor.Float32{Shape: []int{28, 28}, Data: make([]float32, 784)},
+			`shape mismatch: input "images" has shape [28 28], the "serving_default" signature takes [-1 28 28]`},
+		{"27 columns", tensor.Float32{Shape: []int{2, 28, 27}, Data: make([]float32, 2*28*27)},
+			`shape mismatch: input "images" has shape [2 28 27], the "serving_default" signature takes [-1 28 28]`},
+		{"negative dimension", tensor.Float32{Shape: []int{-1, 28, 28}, Data: make([]float32, 784)},
+			`input "images": shape mismatch: shape [-1 28 28] has a negative dimension`},
+		{"no shape", tensor.Float32{}, `input "images": shape mismatch: shape [] holds 1 values, the data has 0`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := m.Predict(tc.x)
+			require.Error(t, err)
+			assert.Equal(t, "savedmodel: predict with "+dir+": "+tc.want, err.Error())
+			assert.ErrorIs(t, err, tensor.ErrShape)
+		})
+	}
+
+	// An empty batch is a batch: TensorFlow runs it.
+	y, err := m.Predict(tensor.Float32{Shape: []int{0, 28, 28}})
 	require.NoError(t, err)
-	assert.Empty(t, probs)
+	assert.Equal(t, []int{0, 10}, y.Shape)
+	assert.Empty(t, y.Data)
+}
+
+// TestRunRejectsBadInput: Run checks names, dtypes and shapes against the
+// signature before TensorFlow sees them; every error names the signature,
+// the directory and both sides of the mismatch.
+func TestRunRejectsBadInput(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "model")
+	writeModel(t, newTrained(t, fashion, 13), dir, true)
+	m, err := savedmodel.Load(dir)
+	require.NoError(t, err)
+	defer m.Close()
+
+	newTensor := func(v any, shape ...int64) *tf.Tensor {
+		t.Helper()
+		x, err := tf.NewTensor(v)
+		require.NoError(t, err)
+		require.NoError(t, x.Reshape(shape))
+		return x
+	}
+	pixels := newTensor(make([]uint8, 2*784), 2, 28, 28)
+	tests := []struct {
+		name  string
+		key   string
+		feeds map[string]*tf.Tensor
+		fetch []string
+		want  string
+		shape bool // the error wraps tensor.ErrShape
+	}{
+		{name: "unknown signature", key: "nope", want: `no such signature (it has [serving_default serving_uint8])`},
+		{name: "unknown input", key: "serving_uint8", feeds: map[string]*tf.Tensor{"pixels": pixels, "images": pixels},
+			want: `no input "images" (it has [pixels])`},
+		{name: "missing input", key: "serving_uint8", want: `inputs [pixels] are not fed (it takes [pixels])`},
+		{name: "nil input", key: "serving_uint8", feeds: map[string]*tf.Tensor{"pixels": nil}, want: `input "pixels" is nil`},
+		{name: "float for uint8", key: "serving_uint8", feeds: map[string]*tf.Tensor{"pixels": newTensor(make([]float32, 784), 1, 28, 28)},
+			want: `input "pixels" is DT_FLOAT, the signature takes DT_UINT8`},
+		{name: "flat pixels", key: "serving_uint8", feeds: map[string]*tf.Tensor{"pixels": newTensor(make([]uint8, 784), 1, 784)},
+			want: `shape mismatch: input "pixels" has shape [1 784], the signature takes [-1 28 28]`, shape: true},
+		{name: "unknown output", key: "serving_uint8", feeds: map[string]*tf.Tensor{"pixels": pixels}, fetch: []string{"logits"},
+			want: `no output "logits" (it has [probabilities])`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := m.Run(tc.key, tc.feeds, tc.fetch...)
+			require.Error(t, err)
+			assert.Equal(t, `savedmodel: run "`+tc.key+`" with `+dir+": "+tc.want, err.Error())
+			assert.Equal(t, tc.shape, errors.Is(err, tensor.ErrShape), "wraps tensor.ErrShape")
+		})
+	}
+
+	// Without fetch, every output; a name fetched twice comes once.
+	for _, fetch := range [][]string{nil, {"probabilities", "probabilities"}} {
+		out, err := m.Run("serving_uint8", map[string]*tf.Tensor{"pixels": pixels}, fetch...)
+		require.NoError(t, err)
+		require.Len(t, out, 1)
+		assert.Equal(t, []int64{2, 10}, out["probabilities"].Shape())
+	}
+
+	// After Close, both ways of running say so; closing again is harmless.
+	require.NoError(t, m.Close())
+	_, err = m.Run("serving_uint8", map[string]*tf.Tensor{"pixels": pixels})
+	assert.ErrorIs(t, err, savedmodel.ErrClosed)
+	_, err = m.Predict(tensor.Float32{Shape: []int{1, 28, 28}, Data: make([]float32, 784)})
+	assert.ErrorIs(t, err, savedmodel.ErrClosed)
+	assert.NoError(t, m.Close())
 }

@@ -52,7 +52,7 @@ func TestLoadPredictCloseDoesNotLeak(t *testing.T) {
 	for i := 1; i <= late; i++ {
 		m, err := savedmodel.Load(dir)
 		require.NoError(t, err)
-		probs, err := m.Predict(ts.images, ts.n)
+		probs, err := predictImages(m, ts.images, ts.n)
 		require.NoError(t, err)
 		require.Len(t, probs, ts.n*classes)
 		require.NoError(t, m.Close())

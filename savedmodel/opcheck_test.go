@@ -96,7 +96,7 @@ func TestLoadRefusesUntrustedOps(t *testing.T) {
 		m, err := savedmodel.LoadWithOptions(filepath.Join(models, "write_file"), savedmodel.LoadOptions{AllowOps: []string{"WriteFile"}})
 		require.NoError(t, err)
 		defer m.Close()
-		_, err = m.Predict(make([]float32, pixels), 1)
+		_, err = predictImages(m, make([]float32, pixels), 1)
 		require.NoError(t, err)
 		assert.FileExists(t, filepath.Join(side, "write_file.txt"))
 	})

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gokeras/fashion/internal/npy"
 	"github.com/gokeras/fashion/savedmodel"
+	"github.com/gokeras/fashion/tensor"
 	"github.com/gokeras/fashion/tfmodel"
 )
 
@@ -72,7 +73,7 @@ func TestPythonReadsOurSavedModel(t *testing.T) {
 	// Go's own reload first: Python is compared against these numbers.
 	m, err := savedmodel.Load(dir)
 	require.NoError(t, err)
-	reloaded, err := m.Predict(ts.images, ts.n)
+	reloaded, err := predictImages(m, ts.images, ts.n)
 	require.NoError(t, err)
 	require.NoError(t, m.Close())
 	assertSameFloats(t, goProbs, reloaded, "Go reload")
@@ -175,7 +176,7 @@ func TestGoLoadsKerasExport(t *testing.T) {
 	m, err := savedmodel.Load(dir)
 	require.NoError(t, err)
 	defer m.Close()
-	got, err := m.Predict(ts.images, ts.n)
+	got, err := predictImages(m, ts.images, ts.n)
 	require.NoError(t, err)
 	diff := maxAbsDiff(want, got)
 	t.Logf("Keras export: Go vs Keras max |diff| %.3g over %d images", diff, n)
@@ -196,10 +197,11 @@ func trainAndSave(t *testing.T, dir string, ts testSet) []float32 {
 	defer m.Close()
 	opts := tfmodel.DefaultFitOptions()
 	opts.Epochs = 1
-	_, err = m.Fit(context.Background(), train.images, train.labels, opts)
+	_, err = m.Fit(context.Background(), train.batch(), tensor.Labels(train.labels), opts)
 	require.NoError(t, err)
 	require.NoError(t, m.Save(dir))
-	probs, err := m.Predict(ts.images, tfmodel.PredictOptions{BatchSize: ts.n})
+	probs, err := m.Predict(ts.batch(), tfmodel.PredictOptions{BatchSize: ts.n})
 	require.NoError(t, err)
-	return probs
+	require.Equal(t, []int{ts.n, classes}, probs.Shape)
+	return probs.Data
 }

@@ -22,7 +22,7 @@ func loadPredicts(t *testing.T, dir string, tr *trained) {
 	m, err := savedmodel.Load(dir)
 	require.NoError(t, err)
 	defer m.Close()
-	got, err := m.Predict(ts.images, ts.n)
+	got, err := predictImages(m, ts.images, ts.n)
 	require.NoError(t, err)
 	assertSameFloats(t, tr.predict(t, ts.images, ts.n), got, "the model at "+dir)
 }

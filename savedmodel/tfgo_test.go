@@ -22,7 +22,7 @@ func TestTfgoLoadsOurSavedModel(t *testing.T) {
 	m, err := savedmodel.Load(dir)
 	require.NoError(t, err)
 	defer m.Close()
-	want, err := m.Predict(ts.images, ts.n)
+	want, err := predictImages(m, ts.images, ts.n)
 	require.NoError(t, err)
 
 	model := tg.LoadModel(dir, []string{savedmodel.ServeTag}, nil)

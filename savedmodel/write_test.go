@@ -31,18 +31,18 @@ func TestWriteThenLoad(t *testing.T) {
 	m, err := savedmodel.Load(dir)
 	require.NoError(t, err)
 	defer m.Close()
-	got, err := m.Predict(ts.images, ts.n)
+	got, err := predictImages(m, ts.images, ts.n)
 	require.NoError(t, err)
 	require.Len(t, got, ts.n*classes)
 	assertSameFloats(t, want, got, "the reloaded model must predict bit-exactly what the in-memory one did")
 
 	// Batches of another size give the same answers (to float rounding).
-	part, err := m.Predict(ts.images[:7*pixels], 7)
+	part, err := predictImages(m, ts.images[:7*pixels], 7)
 	require.NoError(t, err)
 	assert.InDeltaSlice(t, toF64(want[:7*classes]), toF64(part), 1e-6)
 
 	require.NoError(t, m.Close())
-	_, err = m.Predict(ts.images[:pixels], 1)
+	_, err = predictImages(m, ts.images[:pixels], 1)
 	assert.ErrorIs(t, err, savedmodel.ErrClosed)
 }
 
@@ -291,7 +291,7 @@ func TestWriteIsAtomic(t *testing.T) {
 		m, err := savedmodel.Load(dir)
 		require.NoError(t, err)
 		defer m.Close()
-		got, err := m.Predict(ts.images, ts.n)
+		got, err := predictImages(m, ts.images, ts.n)
 		require.NoError(t, err)
 		assertSameFloats(t, newModel.predict(t, ts.images, ts.n), got, "the new model must be loaded")
 	})
@@ -413,7 +413,7 @@ func TestWriteAvoidsNameClashes(t *testing.T) {
 	m, err := savedmodel.Load(dir)
 	require.NoError(t, err)
 	defer m.Close()
-	got, err := m.Predict(ts.images, ts.n)
+	got, err := predictImages(m, ts.images, ts.n)
 	require.NoError(t, err)
 	assertSameFloats(t, tr.predict(t, ts.images, ts.n), got, "reloaded model")
 }

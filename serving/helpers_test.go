@@ -21,6 +21,7 @@ import (
 	"github.com/gokeras/fashion/internal/pyenv"
 	"github.com/gokeras/fashion/loader"
 	"github.com/gokeras/fashion/savedmodel"
+	"github.com/gokeras/fashion/tensor"
 	"github.com/gokeras/fashion/tfmodel"
 )
 
@@ -198,11 +199,12 @@ func directPredict(t testing.TB, dir string, images []float32, n int) [][]float3
 	m, err := savedmodel.Load(dir)
 	require.NoError(t, err)
 	defer m.Close()
-	probs, err := m.Predict(images, n)
+	probs, err := m.Predict(tensor.Float32{Shape: []int{n, 28, 28}, Data: images})
 	require.NoError(t, err)
+	require.Equal(t, []int{n, 10}, probs.Shape)
 	rows := make([][]float32, n)
 	for i := range rows {
-		rows[i] = probs[i*10 : (i+1)*10]
+		rows[i] = probs.Data[i*10 : (i+1)*10]
 	}
 	return rows
 }

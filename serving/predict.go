@@ -227,7 +227,7 @@ func (s *Server) runDirect(ctx context.Context, sv *servable, sig string, feeds 
 }
 
 // runSession converts, runs and converts back.
-func runSession(sess *savedmodel.Session, sig string, feeds map[string]*Tensor, fetch []string) ([]*Tensor, error) {
+func runSession(sess *savedmodel.Model, sig string, feeds map[string]*Tensor, fetch []string) ([]*Tensor, error) {
 	tfFeeds := make(map[string]*tf.Tensor, len(feeds))
 	for name, t := range feeds {
 		tt, err := t.toTF()
@@ -236,7 +236,7 @@ func runSession(sess *savedmodel.Session, sig string, feeds map[string]*Tensor, 
 		}
 		tfFeeds[name] = tt
 	}
-	res, err := sess.Run(sig, tfFeeds, fetch)
+	res, err := sess.Run(sig, tfFeeds, fetch...)
 	if err != nil {
 		var re *savedmodel.RunError
 		if errors.As(err, &re) {
@@ -247,9 +247,9 @@ func runSession(sess *savedmodel.Session, sig string, feeds map[string]*Tensor, 
 		}
 		return nil, errorf(Internal, "%v", err)
 	}
-	outs := make([]*Tensor, len(res))
-	for i, r := range res {
-		if outs[i], err = fromTF(r); err != nil {
+	outs := make([]*Tensor, len(fetch))
+	for i, name := range fetch {
+		if outs[i], err = fromTF(res[name]); err != nil {
 			return nil, errorf(Internal, "output %s: %v", fetch[i], err)
 		}
 	}

@@ -491,7 +491,7 @@ func fingerprint(dir string) string {
 type servable struct {
 	name    string
 	version int64
-	sess    *savedmodel.Session
+	sess    *savedmodel.Model
 	batcher *batcher // nil without batching
 
 	refs     int  // under Server.mu; 1 for the server while served
@@ -502,7 +502,7 @@ type servable struct {
 // load loads, warms up and returns version v, holding the server's
 // reference.
 func (s *Server) load(v int64, dir string) (*servable, error) {
-	sess, err := savedmodel.LoadSession(dir, s.opts.Load)
+	sess, err := savedmodel.LoadWithOptions(dir, s.opts.Load)
 	if err != nil {
 		return nil, err
 	}

@@ -149,3 +149,11 @@ func withFirst(shape []int, n int) []int {
 	}
 	return s
 }
+
+// Tensor is Float32 or Int32: what a model takes as targets, class indices
+// or values.
+type Tensor interface {
+	Len() int
+	Example() []int
+	Validate() error
+}

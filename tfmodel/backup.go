@@ -141,7 +141,7 @@ func (b *BackupAndRestore) unlockAfterFit() {
 }
 
 // EpochEnd checkpoints the finished epoch.
-func (b *BackupAndRestore) EpochEnd(m *Sequential, _ int, _ EpochLogs) (Action, error) {
+func (b *BackupAndRestore) EpochEnd(m *Sequential, _ int, _ Logs) (Action, error) {
 	return Continue, b.save(m)
 }
 

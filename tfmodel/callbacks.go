@@ -1,12 +1,14 @@
 package tfmodel
 
+import "slices"
+
 // Callback is told about each finished epoch, as Keras's
 // Callback.on_epoch_end. Returning Stop ends training after this epoch;
 // an error ends it and Fit returns the error.
 //
 // A Callback may also implement TrainBeginner and TrainEnder.
 type Callback interface {
-	EpochEnd(model *Sequential, epoch int, logs EpochLogs) (Action, error)
+	EpochEnd(model *Sequential, epoch int, logs Logs) (Action, error)
 }
 
 // TrainBeginner is a Callback told when Fit starts, before the first step.
@@ -28,7 +30,7 @@ type TrainEnder interface {
 // logs hold the epoch's running means so far. An error ends training and
 // Fit returns it, with Position at the step just taken.
 type BatchEnder interface {
-	BatchEnd(model *Sequential, epoch, step int, logs EpochLogs) error
+	BatchEnd(model *Sequential, epoch, step int, logs Logs) error
 }
 
 // Action is what a callback asks of Fit.
@@ -39,17 +41,31 @@ const (
 	Stop
 )
 
-// EpochLogs are an epoch's results, Keras's logs dict.
-type EpochLogs struct {
-	Loss, Accuracy       float64
-	ValLoss, ValAccuracy float64 // meaningful when HasValidation
-	HasValidation        bool
+// Logs are an epoch's (or a step's) results keyed by Keras's names: "loss"
+// and each metric's name, and with validation data "val_loss",
+// "val_accuracy", ...: Keras's logs dict.
+type Logs map[string]float64
+
+// Keys are the logs' names in the order Keras prints them: sorted.
+func (l Logs) Keys() []string {
+	keys := make([]string, 0, len(l))
+	for k := range l {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// HasValidation reports whether the logs hold validation results.
+func (l Logs) HasValidation() bool {
+	_, ok := l["val_loss"]
+	return ok
 }
 
 // CallbackFunc adapts a function to Callback.
-type CallbackFunc func(model *Sequential, epoch int, logs EpochLogs) (Action, error)
+type CallbackFunc func(model *Sequential, epoch int, logs Logs) (Action, error)
 
 // EpochEnd calls f.
-func (f CallbackFunc) EpochEnd(m *Sequential, epoch int, logs EpochLogs) (Action, error) {
+func (f CallbackFunc) EpochEnd(m *Sequential, epoch int, logs Logs) (Action, error) {
 	return f(m, epoch, logs)
 }

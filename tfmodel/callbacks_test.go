@@ -19,7 +19,7 @@ import (
 func TestValidationSplitAndEarlyStopping(t *testing.T) {
 	const n = 800 // a small set overfits within a few epochs
 	d := loadFashion(t)
-	x, y := d.trainX[:n*784], d.trainY[:n]
+	x, y := d.trainX.Slice(0, n), d.trainY.Slice(0, n)
 	m := newTutorialModel(t, 11)
 	stop := tfmodel.NewEarlyStopping(2)
 	opts := tfmodel.DefaultFitOptions()
@@ -29,17 +29,17 @@ func TestValidationSplitAndEarlyStopping(t *testing.T) {
 	require.NoError(t, err)
 
 	require.GreaterOrEqual(t, stop.StoppedEpoch, 2, "stopped: the validation loss rose")
-	assert.Len(t, h.ValLoss, stop.StoppedEpoch+1, "no epoch after the stop")
+	assert.Len(t, h.History["val_loss"], stop.StoppedEpoch+1, "no epoch after the stop")
 	assert.Equal(t, stop.StoppedEpoch-2, stop.BestEpoch, "patience 2: two epochs without improvement")
-	for e, v := range h.ValLoss {
-		assert.GreaterOrEqual(t, v, h.ValLoss[stop.BestEpoch], "epoch %d", e)
+	for e, v := range h.History["val_loss"] {
+		assert.GreaterOrEqual(t, v, h.History["val_loss"][stop.BestEpoch], "epoch %d", e)
 	}
 	// The split is Keras's: the last half, before shuffling. The restored
 	// weights are the best epoch's: evaluating them gives its val_loss.
-	loss, acc, err := m.Evaluate(x[n/2*784:], y[n/2:], tfmodel.EvaluateOptions{})
+	evalLogs, err := m.Evaluate(x.Slice(n/2, n), y.Slice(n/2, n), tfmodel.EvaluateOptions{})
 	require.NoError(t, err)
-	assert.InDelta(t, h.ValLoss[stop.BestEpoch], loss, 1e-7)
-	assert.InDelta(t, h.ValAccuracy[stop.BestEpoch], acc, 1e-7)
+	assert.InDelta(t, h.History["val_loss"][stop.BestEpoch], evalLogs["loss"], 1e-7)
+	assert.InDelta(t, h.History["val_accuracy"][stop.BestEpoch], evalLogs["accuracy"], 1e-7)
 }
 
 func TestEarlyStoppingNeedsValidationData(t *testing.T) {
@@ -48,7 +48,7 @@ func TestEarlyStoppingNeedsValidationData(t *testing.T) {
 	opts := tfmodel.DefaultFitOptions()
 	opts.Epochs = 2
 	opts.Callbacks = []tfmodel.Callback{tfmodel.NewEarlyStopping(1)}
-	_, err := m.Fit(context.Background(), d.trainX[:64*784], d.trainY[:64], opts)
+	_, err := m.Fit(context.Background(), d.trainX.Slice(0, 64), d.trainY.Slice(0, 64), opts)
 	assert.ErrorContains(t, err, "early stopping watches val_loss")
 }
 
@@ -58,10 +58,10 @@ func TestEarlyStoppingNeedsValidationData(t *testing.T) {
 func TestBackupAndRestoreResumesExactly(t *testing.T) {
 	const n = 6400
 	d := loadFashion(t)
-	x, y := d.trainX[:n*784], d.trainY[:n]
+	x, y := d.trainX.Slice(0, n), d.trainY.Slice(0, n)
 	opts := tfmodel.DefaultFitOptions()
 	opts.Epochs, opts.Seed = 3, 5
-	probe := d.testX[:500*784]
+	probe := d.testX.Slice(0, 500)
 
 	whole := newTutorialModel(t, 4)
 	_, err := whole.Fit(context.Background(), x, y, opts)
@@ -75,7 +75,7 @@ func TestBackupAndRestoreResumesExactly(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	interrupted := newTutorialModel(t, 4)
 	o := opts
-	o.Callbacks = []tfmodel.Callback{backup, tfmodel.CallbackFunc(func(_ *tfmodel.Sequential, epoch int, _ tfmodel.EpochLogs) (tfmodel.Action, error) {
+	o.Callbacks = []tfmodel.Callback{backup, tfmodel.CallbackFunc(func(_ *tfmodel.Sequential, epoch int, _ tfmodel.Logs) (tfmodel.Action, error) {
 		if epoch == 0 {
 			time.AfterFunc(50*time.Millisecond, cancel) // somewhere in epoch 2
 		}
@@ -115,7 +115,7 @@ func TestBackupAndRestoreResumesExactly(t *testing.T) {
 
 func TestBackupRefusesForeignOrDamagedCheckpoints(t *testing.T) {
 	d := loadFashion(t)
-	x, y := d.trainX[:320*784], d.trainY[:320]
+	x, y := d.trainX.Slice(0, 320), d.trainY.Slice(0, 320)
 	opts := tfmodel.DefaultFitOptions()
 	opts.Epochs = 2
 
@@ -177,7 +177,7 @@ func TestTensorBoardLogsTheHistory(t *testing.T) {
 	opts := tfmodel.DefaultFitOptions()
 	opts.Epochs, opts.ValidationSplit = 3, 0.2
 	opts.Callbacks = []tfmodel.Callback{&tfmodel.TensorBoard{LogDir: logdir}}
-	h, err := m.Fit(context.Background(), d.trainX[:1600*784], d.trainY[:1600], opts)
+	h, err := m.Fit(context.Background(), d.trainX.Slice(0, 1600), d.trainY.Slice(0, 1600), opts)
 	require.NoError(t, err)
 
 	out, err := pyenv.Run(context.Background(), "../tensorboard/testdata/read_events.py", logdir)
@@ -188,8 +188,8 @@ func TestTensorBoardLogsTheHistory(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal(out, &got), "python printed %s", out)
 	want := map[string]map[string][]float64{
-		"train":      {"epoch_loss": h.Loss, "epoch_accuracy": h.Accuracy},
-		"validation": {"epoch_loss": h.ValLoss, "epoch_accuracy": h.ValAccuracy},
+		"train":      {"epoch_loss": h.History["loss"], "epoch_accuracy": h.History["accuracy"]},
+		"validation": {"epoch_loss": h.History["val_loss"], "epoch_accuracy": h.History["val_accuracy"]},
 	}
 	for run, tags := range want {
 		for tag, values := range tags {
@@ -211,9 +211,9 @@ type batchRecorder struct {
 	failAt [2]int
 }
 
-func (b *batchRecorder) BatchEnd(_ *tfmodel.Sequential, epoch, step int, logs tfmodel.EpochLogs) error {
+func (b *batchRecorder) BatchEnd(_ *tfmodel.Sequential, epoch, step int, logs tfmodel.Logs) error {
 	b.steps = append(b.steps, [2]int{epoch, step})
-	if logs.Loss <= 0 {
+	if logs["loss"] <= 0 {
 		return errors.New("no running loss")
 	}
 	if b.failAt == [2]int{epoch, step} {
@@ -224,7 +224,7 @@ func (b *batchRecorder) BatchEnd(_ *tfmodel.Sequential, epoch, step int, logs tf
 
 func TestBatchEndHearsEveryStep(t *testing.T) {
 	d := loadFashion(t)
-	noEpochEnd := tfmodel.CallbackFunc(func(*tfmodel.Sequential, int, tfmodel.EpochLogs) (tfmodel.Action, error) {
+	noEpochEnd := tfmodel.CallbackFunc(func(*tfmodel.Sequential, int, tfmodel.Logs) (tfmodel.Action, error) {
 		return tfmodel.Continue, nil
 	})
 	tests := []struct {
@@ -243,7 +243,7 @@ func TestBatchEndHearsEveryStep(t *testing.T) {
 			opts := tfmodel.DefaultFitOptions()
 			opts.Epochs, opts.BatchSize = 2, 32
 			opts.Callbacks = []tfmodel.Callback{rec}
-			_, err := m.Fit(context.Background(), d.trainX[:96*784], d.trainY[:96], opts)
+			_, err := m.Fit(context.Background(), d.trainX.Slice(0, 96), d.trainY.Slice(0, 96), opts)
 			require.Len(t, rec.steps, tt.wantSteps)
 			assert.Equal(t, [2]int{0, 1}, rec.steps[0])
 			if tt.wantErr == "" {

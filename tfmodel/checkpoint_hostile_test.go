@@ -3,6 +3,7 @@ package tfmodel
 import (
 	"context"
 	"errors"
+	"github.com/gokeras/fashion/tensor"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -27,7 +28,7 @@ const (
 )
 
 // smallData is n random examples of the small model.
-func smallData(n int, seed uint64) ([]float32, []uint8) {
+func smallData(n int, seed uint64) (tensor.Float32, tensor.Int32) {
 	r := rand.New(rand.NewPCG(seed, 0))
 	x := make([]float32, n*smallFeatures)
 	for i := range x {
@@ -37,7 +38,7 @@ func smallData(n int, seed uint64) ([]float32, []uint8) {
 	for i := range y {
 		y[i] = uint8(r.IntN(smallClasses))
 	}
-	return x, y
+	return tensor.Float32{Shape: []int{n, smallFeatures}, Data: x}, tensor.Labels(y)
 }
 
 // newSmallModel is Flatten(4) -> Dense(8, relu) -> Dense(3, softmax),
@@ -61,14 +62,14 @@ type stopAt struct {
 	cancel      context.CancelFunc
 }
 
-func (s *stopAt) BatchEnd(_ *Sequential, epoch, step int, _ EpochLogs) error {
+func (s *stopAt) BatchEnd(_ *Sequential, epoch, step int, _ Logs) error {
 	if epoch == s.epoch && step == s.step {
 		s.cancel()
 	}
 	return nil
 }
 
-func noEpochEnd(*Sequential, int, EpochLogs) (Action, error) { return Continue, nil }
+func noEpochEnd(*Sequential, int, Logs) (Action, error) { return Continue, nil }
 
 // smallFitOptions: 2 epochs of 64 examples in batches of 16 (4 steps).
 func smallFitOptions() FitOptions {
@@ -141,7 +142,7 @@ func writeRawCheckpoint(t *testing.T, prefix string, values map[string]*tf.Tenso
 	require.NoError(t, err)
 }
 
-func tensor(t *testing.T, v any) *tf.Tensor {
+func tfTensor(t *testing.T, v any) *tf.Tensor {
 	t.Helper()
 	x, err := tf.NewTensor(v)
 	require.NoError(t, err)
@@ -183,30 +184,30 @@ func TestHostileCheckpointsAreRefused(t *testing.T) {
 		want   string
 		is     error
 	}{
-		{"negative step", func(t *testing.T, v map[string]*tf.Tensor) { v["training/step"] = tensor(t, int64(-1)) },
+		{"negative step", func(t *testing.T, v map[string]*tf.Tensor) { v["training/step"] = tfTensor(t, int64(-1)) },
 			"training/step is -1: must not be negative", nil},
-		{"step past the epoch", func(t *testing.T, v map[string]*tf.Tensor) { v["training/step"] = tensor(t, int64(4)) },
+		{"step past the epoch", func(t *testing.T, v map[string]*tf.Tensor) { v["training/step"] = tfTensor(t, int64(4)) },
 			"training/step is 4: must be less than 4, the steps of an epoch of 64 examples in batches of 16", nil},
 		{"negative epoch", func(t *testing.T, v map[string]*tf.Tensor) {
-			v["training/epoch"] = tensor(t, int64(-5))
-			v["training/initial_epoch"] = tensor(t, int64(-5))
+			v["training/epoch"] = tfTensor(t, int64(-5))
+			v["training/initial_epoch"] = tfTensor(t, int64(-5))
 		}, "training/epoch is -5: must not be negative", nil},
-		{"epoch past the run", func(t *testing.T, v map[string]*tf.Tensor) { v["training/epoch"] = tensor(t, int64(8)) },
+		{"epoch past the run", func(t *testing.T, v map[string]*tf.Tensor) { v["training/epoch"] = tfTensor(t, int64(8)) },
 			"has trained 8 epochs and 2 steps, beyond this run's 2 epochs", ErrCheckpointSettings},
-		{"initial epoch after the epoch", func(t *testing.T, v map[string]*tf.Tensor) { v["training/initial_epoch"] = tensor(t, int64(3)) },
+		{"initial epoch after the epoch", func(t *testing.T, v map[string]*tf.Tensor) { v["training/initial_epoch"] = tfTensor(t, int64(3)) },
 			"training/initial_epoch is 3: must be in [0, 1]", nil},
-		{"negative learning rate", func(t *testing.T, v map[string]*tf.Tensor) { v["adam/learning_rate"] = tensor(t, float32(-1)) },
+		{"negative learning rate", func(t *testing.T, v map[string]*tf.Tensor) { v["adam/learning_rate"] = tfTensor(t, float32(-1)) },
 			"adam/learning_rate is -1: must be positive", nil},
 		{"NaN learning rate", func(t *testing.T, v map[string]*tf.Tensor) {
-			v["adam/learning_rate"] = tensor(t, float32(math.NaN()))
+			v["adam/learning_rate"] = tfTensor(t, float32(math.NaN()))
 		}, "adam/learning_rate holds NaN at index 0 (1 of its 1 values are not finite)", nil},
-		{"negative step count", func(t *testing.T, v map[string]*tf.Tensor) { v["adam/iteration"] = tensor(t, int64(-1)) },
+		{"negative step count", func(t *testing.T, v map[string]*tf.Tensor) { v["adam/iteration"] = tfTensor(t, int64(-1)) },
 			"adam/iteration is -1: must be in [0, 6]", nil},
 		{"step count beyond the steps taken", func(t *testing.T, v map[string]*tf.Tensor) {
-			v["adam/iteration"] = tensor(t, int64(math.MaxInt64))
+			v["adam/iteration"] = tfTensor(t, int64(math.MaxInt64))
 		}, "adam/iteration is 9223372036854775807: must be in [0, 6], the step counts possible at epoch 1, step 2", nil},
 		{"huge base step count", func(t *testing.T, v map[string]*tf.Tensor) {
-			v["training/base_iteration"] = tensor(t, int64(math.MaxInt64-3))
+			v["training/base_iteration"] = tfTensor(t, int64(math.MaxInt64-3))
 		}, "training/base_iteration is 9223372036854775804: must be in [0, 9007199254740992]", nil},
 		{"NaN weight", func(t *testing.T, v map[string]*tf.Tensor) {
 			v["dense/kernel"] = poke(t, v["dense/kernel"], 3, float32(math.NaN()))
@@ -219,55 +220,55 @@ func TestHostileCheckpointsAreRefused(t *testing.T) {
 			v["adam/dense_kernel_velocity"] = poke(t, v["adam/dense_kernel_velocity"], 0, -1)
 		}, "adam/dense_kernel_velocity holds -1 at index 0: must not be negative", nil},
 		{"NaN running loss", func(t *testing.T, v map[string]*tf.Tensor) {
-			v["metrics/loss/total"] = tensor(t, float32(math.NaN()))
+			v["metrics/loss/total"] = tfTensor(t, float32(math.NaN()))
 		}, "metrics/loss/total holds NaN", nil},
-		{"negative batch size", func(t *testing.T, v map[string]*tf.Tensor) { v["training/batch_size"] = tensor(t, int64(-3)) },
+		{"negative batch size", func(t *testing.T, v map[string]*tf.Tensor) { v["training/batch_size"] = tfTensor(t, int64(-3)) },
 			"training/batch_size is -3: must be positive", nil},
-		{"no run but a position", func(t *testing.T, v map[string]*tf.Tensor) { v["training/batch_size"] = tensor(t, int64(0)) },
+		{"no run but a position", func(t *testing.T, v map[string]*tf.Tensor) { v["training/batch_size"] = tfTensor(t, int64(0)) },
 			"training/batch_size is 0: a checkpoint of no training run, but its other training values say otherwise", nil},
 		{"validation split NaN", func(t *testing.T, v map[string]*tf.Tensor) {
-			v["training/validation_split"] = tensor(t, math.NaN())
+			v["training/validation_split"] = tfTensor(t, math.NaN())
 		}, "training/validation_split is NaN: must be in [0, 1)", nil},
-		{"validation split 1.5", func(t *testing.T, v map[string]*tf.Tensor) { v["training/validation_split"] = tensor(t, 1.5) },
+		{"validation split 1.5", func(t *testing.T, v map[string]*tf.Tensor) { v["training/validation_split"] = tfTensor(t, 1.5) },
 			"training/validation_split is 1.5: must be in [0, 1)", nil},
-		{"shuffle 2", func(t *testing.T, v map[string]*tf.Tensor) { v["training/shuffle"] = tensor(t, int64(2)) },
+		{"shuffle 2", func(t *testing.T, v map[string]*tf.Tensor) { v["training/shuffle"] = tfTensor(t, int64(2)) },
 			"training/shuffle is 2: must be 0 or 1", nil},
-		{"no examples", func(t *testing.T, v map[string]*tf.Tensor) { v["training/examples"] = tensor(t, int64(0)) },
+		{"no examples", func(t *testing.T, v map[string]*tf.Tensor) { v["training/examples"] = tfTensor(t, int64(0)) },
 			"training/examples is 0: must be positive", nil},
-		{"a newer format", func(t *testing.T, v map[string]*tf.Tensor) { v["training/format"] = tensor(t, int64(4)) },
+		{"a newer format", func(t *testing.T, v map[string]*tf.Tensor) { v["training/format"] = tfTensor(t, int64(4)) },
 			"training/format is 4: this version reads format 3 (and 2)", nil},
-		{"format 2 with training/optimizer", func(t *testing.T, v map[string]*tf.Tensor) { v["training/format"] = tensor(t, int64(2)) },
+		{"format 2 with training/optimizer", func(t *testing.T, v map[string]*tf.Tensor) { v["training/format"] = tfTensor(t, int64(2)) },
 			"training/format is 2: this version reads format 3", nil},
 		{"format 3 without training/optimizer", func(t *testing.T, v map[string]*tf.Tensor) { delete(v, "training/optimizer") },
 			"training/format is 3: a checkpoint without training/optimizer must be of format 2", nil},
-		{"an optimizer that is not JSON", func(t *testing.T, v map[string]*tf.Tensor) { v["training/optimizer"] = tensor(t, "adam") },
+		{"an optimizer that is not JSON", func(t *testing.T, v map[string]*tf.Tensor) { v["training/optimizer"] = tfTensor(t, "adam") },
 			`training/optimizer is "adam": want a Keras optimizer's class_name and config, as JSON`, nil},
-		{"an optimizer of another dtype", func(t *testing.T, v map[string]*tf.Tensor) { v["training/optimizer"] = tensor(t, int64(1)) },
+		{"an optimizer of another dtype", func(t *testing.T, v map[string]*tf.Tensor) { v["training/optimizer"] = tfTensor(t, int64(1)) },
 			"training/optimizer", nil},
 		{"another optimizer", func(t *testing.T, v map[string]*tf.Tensor) {
-			v["training/optimizer"] = tensor(t, `{"class_name": "SGD", "config": {"momentum": 0.0}}`)
+			v["training/optimizer"] = tfTensor(t, `{"class_name": "SGD", "config": {"momentum": 0.0}}`)
 		}, "was written with other settings than this run's: optimizer SGD (this run: Adam)", ErrCheckpointSettings},
 		{"another beta", func(t *testing.T, v map[string]*tf.Tensor) {
 			b, err := graph.SerializeOptimizer(graph.Adam{LearningRate: 0.001, Beta1: 0.5, Beta2: 0.999, Epsilon: 1e-7})
 			require.NoError(t, err)
-			v["training/optimizer"] = tensor(t, string(b))
+			v["training/optimizer"] = tfTensor(t, string(b))
 		}, "was written with other settings than this run's: optimizer beta_1 0.5 (this run: 0.8999999761581421)", ErrCheckpointSettings},
-		{"a step that is not a scalar", func(t *testing.T, v map[string]*tf.Tensor) { v["training/step"] = tensor(t, []int64{1, 2}) },
+		{"a step that is not a scalar", func(t *testing.T, v map[string]*tf.Tensor) { v["training/step"] = tfTensor(t, []int64{1, 2}) },
 			"training/step has shape [2], want a scalar", nil},
-		{"a step of another dtype", func(t *testing.T, v map[string]*tf.Tensor) { v["training/step"] = tensor(t, float32(1)) },
+		{"a step of another dtype", func(t *testing.T, v map[string]*tf.Tensor) { v["training/step"] = tfTensor(t, float32(1)) },
 			"training/step", nil},
 		{"format 1: no settings", func(t *testing.T, v map[string]*tf.Tensor) {
 			for _, k := range checkpointKeys()[3:] {
 				delete(v, k.Name)
 			}
 		}, "it is of format 1, written by an earlier version that did not record the training settings", ErrCheckpointSettings},
-		{"another learning rate", func(t *testing.T, v map[string]*tf.Tensor) { v["adam/learning_rate"] = tensor(t, float32(0.5)) },
+		{"another learning rate", func(t *testing.T, v map[string]*tf.Tensor) { v["adam/learning_rate"] = tfTensor(t, float32(0.5)) },
 			"was written with other settings than this run's: learning rate 0.5 (this run: 0.001)", ErrCheckpointSettings},
 		{"other batch size, seed, split and data", func(t *testing.T, v map[string]*tf.Tensor) {
-			v["training/batch_size"] = tensor(t, int64(8))
-			v["training/shuffle_seed"] = tensor(t, int64(6))
-			v["training/validation_split"] = tensor(t, 0.5)
-			v["training/examples"] = tensor(t, int64(96))
+			v["training/batch_size"] = tfTensor(t, int64(8))
+			v["training/shuffle_seed"] = tfTensor(t, int64(6))
+			v["training/validation_split"] = tfTensor(t, 0.5)
+			v["training/examples"] = tfTensor(t, int64(96))
 		}, "was written with other settings than this run's: batch size 8 (this run: 16), shuffling seed 6 (this run: 5), validation split 0.5 (this run: 0), examples 96 (this run: 64)", ErrCheckpointSettings},
 	}
 	for _, tt := range tests {
@@ -389,7 +390,7 @@ type busyProbe struct {
 	err error
 }
 
-func (b *busyProbe) BatchEnd(*Sequential, int, int, EpochLogs) error {
+func (b *busyProbe) BatchEnd(*Sequential, int, int, Logs) error {
 	if b.err == nil {
 		other := &BackupAndRestore{Dir: b.dir}
 		b.err = other.Lock()

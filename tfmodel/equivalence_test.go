@@ -56,7 +56,7 @@ func TestTrainingMatchesKeras(t *testing.T) {
 
 	opts := tfmodel.DefaultFitOptions()
 	opts.Epochs, opts.Seed = epochs, seed
-	h, err := m.Fit(context.Background(), d.trainX[:examples*784], d.trainY[:examples], opts)
+	h, err := m.Fit(context.Background(), d.trainX.Slice(0, examples), d.trainY.Slice(0, examples), opts)
 	require.NoError(t, err)
 	require.NoError(t, m.SaveCheckpoint(filepath.Join(dir, "final", "ckpt")))
 
@@ -94,9 +94,9 @@ func TestTrainingMatchesKeras(t *testing.T) {
 		assert.LessOrEqual(t, diff, 1e-6, "%s differs from Keras by %g", w, diff)
 	}
 	for e := range epochs {
-		assert.InDelta(t, got.Float32.EpochLoss[e], h.Loss[e], 1e-6, "epoch %d mean loss", e+1)
-		assert.InDelta(t, got.Float32.EpochAcc[e], h.Accuracy[e], 1e-6, "epoch %d accuracy", e+1)
-		assert.InDelta(t, got.KerasDefault.EpochLoss[e], h.Loss[e], 1e-2, "epoch %d mean loss, Keras's default betas", e+1)
-		assert.InDelta(t, got.KerasDefault.EpochAcc[e], h.Accuracy[e], 1e-2, "epoch %d accuracy, Keras's default betas", e+1)
+		assert.InDelta(t, got.Float32.EpochLoss[e], h.History["loss"][e], 1e-6, "epoch %d mean loss", e+1)
+		assert.InDelta(t, got.Float32.EpochAcc[e], h.History["accuracy"][e], 1e-6, "epoch %d accuracy", e+1)
+		assert.InDelta(t, got.KerasDefault.EpochLoss[e], h.History["loss"][e], 1e-2, "epoch %d mean loss, Keras's default betas", e+1)
+		assert.InDelta(t, got.KerasDefault.EpochAcc[e], h.History["accuracy"][e], 1e-2, "epoch %d accuracy, Keras's default betas", e+1)
 	}
 }

@@ -4,76 +4,85 @@ import (
 	"fmt"
 
 	tf "github.com/galeone/tensorflow/tensorflow/go"
+
+	"github.com/gokeras/fashion/tensor"
 )
 
-// Evaluate returns the model's mean loss and accuracy on images x and
-// labels y, computed in batches as Keras's model.evaluate does.
-func (m *Sequential) Evaluate(x []float32, y []uint8, opts EvaluateOptions) (loss, accuracy float64, err error) {
+// Evaluate returns the model's mean loss and metrics on examples x and
+// targets y, keyed by Keras's names ("loss", "accuracy", ...), computed in
+// batches as Keras's model.evaluate(return_dict=True) does.
+func (m *Sequential) Evaluate(x tensor.Float32, y tensor.Tensor, opts EvaluateOptions) (Logs, error) {
 	if err := m.ready(); err != nil {
-		return 0, 0, err
+		return nil, err
 	}
 	batchSize, err := batchSizeOrDefault(opts.BatchSize)
 	if err != nil {
-		return 0, 0, fmt.Errorf("tfmodel: evaluate: %w", err)
+		return nil, fmt.Errorf("tfmodel: evaluate: %w", err)
 	}
-	n, err := m.checkData("evaluate", x, y, true)
+	if y == nil {
+		return nil, fmt.Errorf("tfmodel: evaluate: no targets")
+	}
+	n, err := m.checkData("evaluate", x, y)
 	if err != nil {
-		return 0, 0, fmt.Errorf("tfmodel: %w", err)
+		return nil, fmt.Errorf("tfmodel: %w", err)
 	}
 	net := m.net
 	if _, err := m.session.Run(nil, nil, []*tf.Operation{net.evalReset}); err != nil {
-		return 0, 0, fmt.Errorf("tfmodel: evaluate: reset metrics: %w", err)
+		return nil, fmt.Errorf("tfmodel: evaluate: reset metrics: %w", err)
 	}
-	f := m.features()
-	labels := labels32(y)
 	steps := ceilDiv(n, batchSize)
 	bar := newProgbar(opts.Progress, steps)
-	var logs EpochLogs
+	var logs Logs
 	for step, lo := 0, 0; lo < n; step, lo = step+1, lo+batchSize {
 		hi := min(lo+batchSize, n)
-		feeds, err := m.batchFeeds(x[lo*f:hi*f], labels[lo:hi])
+		feeds, err := m.batchFeeds(x.Slice(lo, hi), sliceOf(y, lo, hi))
 		if err != nil {
-			return 0, 0, fmt.Errorf("tfmodel: evaluate: batch %d: %w", step+1, err)
+			return nil, fmt.Errorf("tfmodel: evaluate: batch %d: %w", step+1, err)
 		}
 		if _, err := m.session.Run(feeds, nil, []*tf.Operation{net.evalUpdate}); err != nil {
-			return 0, 0, fmt.Errorf("tfmodel: evaluate: batch %d: %w", step+1, err)
+			return nil, fmt.Errorf("tfmodel: evaluate: batch %d: %w", step+1, err)
 		}
 		if bar.wants(step+1) || hi == n {
 			if logs, err = m.evalResult(); err != nil {
-				return 0, 0, err
+				return nil, err
 			}
 			bar.update(step+1, logs)
 		}
 	}
 	bar.finish(logs)
-	return logs.Loss, logs.Accuracy, nil
+	return logs, nil
 }
 
-func (m *Sequential) evalResult() (EpochLogs, error) {
-	out, err := m.session.Run(nil, []tf.Output{m.net.evalLoss, m.net.evalAcc}, nil)
+func (m *Sequential) evalResult() (Logs, error) {
+	out, err := m.session.Run(nil, m.net.evalResults, nil)
 	if err != nil {
-		return EpochLogs{}, fmt.Errorf("tfmodel: evaluate: read metrics: %w", err)
+		return nil, fmt.Errorf("tfmodel: evaluate: read metrics: %w", err)
 	}
-	return EpochLogs{Loss: scalar(out[0]), Accuracy: scalar(out[1])}, nil
+	return m.net.logs(out), nil
 }
 
-// batchFeeds makes the feeds of one batch of images (and labels, if any).
-func (m *Sequential) batchFeeds(x []float32, y []int32) (map[tf.Output]*tf.Tensor, error) {
-	shape := []int64{int64(len(x) / m.features())}
-	for _, d := range m.inputShape {
-		shape = append(shape, int64(d))
+// logs are the results of a run, by name.
+func (n *network) logs(results []*tf.Tensor) Logs {
+	logs := make(Logs, len(results))
+	for i, r := range results {
+		logs[n.names[i]] = scalar(r)
 	}
-	images, err := float32Tensor(x, shape...)
+	return logs
+}
+
+// batchFeeds makes the feeds of one batch of examples (and targets, if any).
+func (m *Sequential) batchFeeds(x tensor.Float32, y tensor.Tensor) (map[tf.Output]*tf.Tensor, error) {
+	xt, err := tensorOf(x)
 	if err != nil {
 		return nil, err
 	}
-	feeds := map[tf.Output]*tf.Tensor{m.net.images: images}
+	feeds := map[tf.Output]*tf.Tensor{m.net.x: xt}
 	if y != nil {
-		labels, err := int32Tensor(y, int64(len(y)))
+		yt, err := tensorOf(y)
 		if err != nil {
 			return nil, err
 		}
-		feeds[m.net.labels] = labels
+		feeds[m.net.y] = yt
 	}
 	return feeds, nil
 }

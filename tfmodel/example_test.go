@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/gokeras/fashion/graph"
+	"github.com/gokeras/fashion/tensor"
 	"github.com/gokeras/fashion/tfmodel"
 )
 
@@ -59,8 +61,8 @@ func ExampleSequential_Fit() {
 	}
 	defer model.Close()
 	// Two 2×2 images: a bright one (class 1) and a dark one (class 0).
-	x := []float32{1, 1, 1, 1, 0, 0, 0, 0}
-	y := []uint8{1, 0}
+	x := tensor.Float32{Shape: []int{2, 2, 2}, Data: []float32{1, 1, 1, 1, 0, 0, 0, 0}}
+	y := tensor.Labels([]uint8{1, 0})
 	opts := tfmodel.DefaultFitOptions()
 	opts.Epochs = 200
 	history, err := model.Fit(context.Background(), x, y, opts)
@@ -68,8 +70,45 @@ func ExampleSequential_Fit() {
 		fmt.Println(err)
 		return
 	}
-	_, acc, _ := model.Evaluate(x, y, tfmodel.EvaluateOptions{})
-	fmt.Println(len(history.Loss), "epochs; accuracy", acc)
+	logs, _ := model.Evaluate(x, y, tfmodel.EvaluateOptions{})
+	fmt.Println(len(history.History["loss"]), "epochs; accuracy", logs["accuracy"])
 	// Output:
 	// 200 epochs; accuracy 1
+}
+
+// A regression with Dropout, trained on float targets: any model built
+// from the supported layers, losses and metrics trains the same way.
+func ExampleSequential_Fit_regression() {
+	model, err := tfmodel.NewSequential(
+		tfmodel.Input(3),
+		tfmodel.Dense(8, "tanh"),
+		tfmodel.Dropout(0.1),
+		tfmodel.Dense(1, ""),
+	)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	opts := tfmodel.DefaultCompileOptions()
+	opts.Loss, _ = graph.GetLoss("mse")
+	opts.Metrics = []string{"mae"}
+	opts.Optimizer = graph.DefaultAdam().WithLearningRate(0.02)
+	if err := model.Compile(opts); err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer model.Close()
+	// y = x0 + x1 - x2 on four points.
+	x := tensor.Float32{Shape: []int{4, 3}, Data: []float32{0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 1, 0}}
+	y := tensor.Float32{Shape: []int{4, 1}, Data: []float32{0, 1, 0, 2}}
+	fit := tfmodel.DefaultFitOptions()
+	fit.Epochs = 300
+	if _, err := model.Fit(context.Background(), x, y, fit); err != nil {
+		fmt.Println(err)
+		return
+	}
+	logs, _ := model.Evaluate(x, y, tfmodel.EvaluateOptions{})
+	fmt.Println(logs.Keys(), logs["mae"] < 0.2)
+	// Output:
+	// [loss mae] true
 }

@@ -43,42 +43,34 @@ func (m *Sequential) Save(dir string, opts ...SaveOption) error {
 	}
 	g := tf.NewGraph()
 	s := op.NewScopeWithGraph(g)
-	var (
-		exportVars []savedmodel.Variable
-		layers     []*graph.Dense
-	)
-	variable := func(w *graph.Variable) (*graph.Variable, error) {
-		v, err := savedmodel.NewVariable(g, w.Name, w.DType, tf.MakeShape(w.Shape...))
+	var exportVars []savedmodel.Variable
+	// The layers are built again in the export graph, in inference form,
+	// with variables that are only ever restored from the weights.
+	b := &graph.Builder{Root: s, Inference: true, Variable: func(name string, dtype tf.DataType, shape []int64) (*graph.Variable, error) {
+		v, err := savedmodel.NewVariable(g, name, dtype, tf.MakeShape(shape...))
 		if err != nil {
 			return nil, err
 		}
 		exportVars = append(exportVars, v)
-		value := op.ReadVariableOp(s.SubScope(w.Name+"_read"), v.Handle, w.DType)
-		return &graph.Variable{Name: w.Name, DType: w.DType, Shape: w.Shape, Handle: v.Handle, Value: value}, nil
-	}
-	for _, d := range m.net.dense {
-		kernel, err := variable(d.Kernel)
+		value := op.ReadVariableOp(s.SubScope(name+"_read"), v.Handle, dtype)
+		return &graph.Variable{Name: name, DType: dtype, Shape: shape, Handle: v.Handle, Value: value}, nil
+	}}
+	var layers []graph.Built
+	in := m.inputShape
+	for i, l := range m.layers {
+		built, err := l.Build(b, in)
 		if err != nil {
 			return fmt.Errorf("tfmodel: save %s: %w", dir, err)
 		}
-		bias, err := variable(d.Bias)
-		if err != nil {
-			return fmt.Errorf("tfmodel: save %s: %w", dir, err)
-		}
-		layers = append(layers, &graph.Dense{Name: d.Name, Units: d.Units, Activation: d.Activation, Kernel: kernel, Bias: bias})
+		layers = append(layers, built)
+		in = m.shapes[i]
 	}
 	forward := func(s *op.Scope, x tf.Output) tf.Output {
-		h := graph.Flatten(s, x, int64(m.features()))
-		for _, d := range layers {
-			h, _ = d.Call(s, h)
-		}
-		return h
+		return forwardPass(s, layers, x, false).Out
 	}
+	inputKey, outputKey := m.SignatureKeys()
 
-	shape := []int64{-1}
-	for _, d := range m.inputShape {
-		shape = append(shape, int64(d))
-	}
+	shape := batchDims(m.inputShape)
 	// Plain names ("images:0", "probabilities:0") serve users who feed and
 	// fetch tensors by name, as TF1 code and tfgo's Model.Op do.
 	named := func(typ, name string, in []tf.Input, attrs map[string]any) tf.Output {
@@ -87,30 +79,54 @@ func (m *Sequential) Save(dir string, opts ...SaveOption) error {
 	placeholder := func(name string, dtype tf.DataType) tf.Output {
 		return named("Placeholder", name, nil, map[string]any{"dtype": dtype, "shape": tf.MakeShape(shape...)})
 	}
-	images := placeholder("images", tf.Float)
-	probs := named("Identity", "probabilities", []tf.Input{forward(s.SubScope("predict"), images)}, nil)
-	pixels := placeholder("pixels", tf.Uint8)
-	ps := s.SubScope("scale")
-	// A placeholder, not a constant: TensorFlow's optimizer turns division
-	// by a constant into multiplication by its reciprocal, which is 1 ulp
-	// off for half the byte values.
-	divisor := op.PlaceholderWithDefault(ps.SubScope("255"), op.Const(ps.SubScope("const"), float32(255)), tf.ScalarShape())
-	scaled := op.RealDiv(ps.SubScope("div"), op.Cast(ps.SubScope("cast"), pixels, tf.Float), divisor)
-	pixelProbs := named("Identity", "pixel_probabilities", []tf.Input{forward(s.SubScope("predict_pixels"), scaled)}, nil)
+	images := placeholder(inputKey, tf.Float)
+	probs := named("Identity", outputKey, []tf.Input{forward(s.SubScope("predict"), images)}, nil)
+	signatures := []savedmodel.Signature{
+		{Key: ServingDefault, Inputs: map[string]tf.Output{inputKey: images}, Outputs: map[string]tf.Output{outputKey: probs}},
+	}
+	if inputKey == "images" {
+		pixels, pixelProbs := m.pixelSignature(s, placeholder, named, forward)
+		signatures = append(signatures, savedmodel.Signature{Key: ServingPixels, Inputs: map[string]tf.Output{"pixels": pixels}, Outputs: map[string]tf.Output{outputKey: pixelProbs}})
+	}
 	if err := s.Err(); err != nil {
 		return fmt.Errorf("tfmodel: save %s: build export graph: %w", dir, err)
 	}
 	err := savedmodel.Write(dir, savedmodel.Export{
-		Graph:     g,
-		Variables: exportVars,
-		Signatures: []savedmodel.Signature{
-			{Key: ServingDefault, Inputs: map[string]tf.Output{"images": images}, Outputs: map[string]tf.Output{"probabilities": probs}},
-			{Key: ServingPixels, Inputs: map[string]tf.Output{"pixels": pixels}, Outputs: map[string]tf.Output{"probabilities": pixelProbs}},
-		},
+		Graph:          g,
+		Variables:      exportVars,
+		Signatures:     signatures,
 		WriteVariables: func(prefix string) error { return m.runSaver(prefix, m.net.weightsSaver) },
 	})
 	if err != nil {
 		return fmt.Errorf("tfmodel: %w", err)
 	}
 	return nil
+}
+
+// SignatureKeys are the names of the serving signature's input and output:
+// "images" for examples of two or more dimensions (pictures), else
+// "inputs"; "probabilities" when the last layer is a softmax or sigmoid,
+// else "outputs".
+func (m *Sequential) SignatureKeys() (input, output string) {
+	input, output = "inputs", "outputs"
+	if len(m.inputShape) >= 2 {
+		input = "images"
+	}
+	if d, ok := m.layers[len(m.layers)-1].(*graph.Dense); ok && (d.Activation == graph.Softmax || d.Activation == graph.Sigmoid) {
+		output = "probabilities"
+	}
+	return input, output
+}
+
+// pixelSignature adds the ServingPixels path: raw uint8 pixels scaled in
+// the graph.
+func (m *Sequential) pixelSignature(s *op.Scope, placeholder func(string, tf.DataType) tf.Output, named func(typ, name string, in []tf.Input, attrs map[string]any) tf.Output, forward func(*op.Scope, tf.Output) tf.Output) (pixels, probs tf.Output) {
+	pixels = placeholder("pixels", tf.Uint8)
+	ps := s.SubScope("scale")
+	// A placeholder, not a constant: TensorFlow's optimizer turns division
+	// by a constant into multiplication by its reciprocal, which is 1 ulp
+	// off for half the byte values.
+	divisor := op.PlaceholderWithDefault(ps.SubScope("255"), op.Const(ps.SubScope("const"), float32(255)), tf.ScalarShape())
+	scaled := op.RealDiv(ps.SubScope("div"), op.Cast(ps.SubScope("cast"), pixels, tf.Float), divisor)
+	return pixels, named("Identity", "pixel_probabilities", []tf.Input{forward(s.SubScope("predict_pixels"), scaled)}, nil)
 }

@@ -8,41 +8,54 @@ import (
 	"runtime"
 
 	tf "github.com/galeone/tensorflow/tensorflow/go"
+
+	"github.com/gokeras/fashion/tensor"
 )
 
-// Fit trains the model on images x (N×features float32 values in [0, 1])
-// and labels y (N class indices) as Keras's model.fit does: each epoch
-// visits every example once in batches, in a fresh order when
-// opts.Shuffle, and reports the running mean loss and accuracy. It returns
-// the per-epoch History of the epochs it ran.
+// Fit trains the model on examples x ([N, input...]) and targets y (class
+// indices as tensor.Int32 [N] for a sparse loss, else tensor.Float32
+// shaped like the outputs) as Keras's model.fit does: each epoch visits
+// every example once in batches, in a fresh order when opts.Shuffle, and
+// reports the running mean loss and metrics. It returns the per-epoch
+// History of the epochs it ran.
 //
 // When ctx is cancelled, Fit finishes the step in progress and returns the
 // History so far with ctx's error; Position tells where it stopped, and
 // TrainEnder callbacks (BackupAndRestore) can save that state.
-func (m *Sequential) Fit(ctx context.Context, x []float32, y []uint8, opts FitOptions) (history *History, err error) {
+func (m *Sequential) Fit(ctx context.Context, x tensor.Float32, y tensor.Tensor, opts FitOptions) (history *History, err error) {
 	if err := m.ready(); err != nil {
 		return nil, err
 	}
 	if err := opts.validate(); err != nil {
 		return nil, fmt.Errorf("tfmodel: fit: %w", err)
 	}
-	examples, err := m.checkData("fit", x, y, true)
+	if y == nil {
+		return nil, errors.New("tfmodel: fit: no targets")
+	}
+	examples, err := m.checkData("fit", x, y)
 	if err != nil {
 		return nil, fmt.Errorf("tfmodel: %w", err)
 	}
-	valX, valY := opts.ValidationImages, opts.ValidationLabels
+	valX, valY := opts.ValidationX, opts.ValidationY
+	hasVal := valY != nil || valX.Data != nil
 	if opts.ValidationSplit > 0 {
-		if valX != nil || valY != nil {
+		if hasVal {
 			return nil, errors.New("tfmodel: fit: give validation data or a validation split, not both")
 		}
-		x, y, valX, valY = m.split(x, y, opts.ValidationSplit)
-		if len(y) == 0 || len(valY) == 0 {
-			return nil, fmt.Errorf("tfmodel: fit: validation split %g of %d examples leaves an empty part", opts.ValidationSplit, len(y)+len(valY))
+		at := int(float64(examples) * (1 - opts.ValidationSplit))
+		if at == 0 || at == examples {
+			return nil, fmt.Errorf("tfmodel: fit: validation split %g of %d examples leaves an empty part", opts.ValidationSplit, examples)
 		}
+		// The last fraction, before any shuffling, as Keras's
+		// validation_split.
+		x, y, valX, valY = x.Slice(0, at), sliceOf(y, 0, at), x.Slice(at, examples), sliceOf(y, at, examples)
+		hasVal = true
 	}
-	hasVal := valX != nil || valY != nil
 	if hasVal {
-		if _, err := m.checkData("fit: validation data", valX, valY, true); err != nil {
+		if valY == nil {
+			return nil, errors.New("tfmodel: fit: validation data without targets")
+		}
+		if _, err := m.checkData("fit: validation data", valX, valY); err != nil {
 			return nil, fmt.Errorf("tfmodel: %w", err)
 		}
 	}
@@ -68,7 +81,7 @@ func (m *Sequential) Fit(ctx context.Context, x []float32, y []uint8, opts FitOp
 			}
 		}
 	}
-	n := len(y)
+	n := x.Len()
 	steps := ceilDiv(n, opts.BatchSize)
 	// A TrainBeginner moved the start (BackupAndRestore restored a
 	// checkpoint): it must lie within this run, or a negative step would
@@ -116,10 +129,12 @@ func (m *Sequential) Fit(ctx context.Context, x []float32, y []uint8, opts FitOp
 			return history, err
 		}
 		if hasVal {
-			logs.HasValidation = true
-			logs.ValLoss, logs.ValAccuracy, err = m.Evaluate(valX, valY, EvaluateOptions{BatchSize: opts.BatchSize})
+			val, err := m.Evaluate(valX, valY, EvaluateOptions{BatchSize: opts.BatchSize})
 			if err != nil {
 				return history, fmt.Errorf("tfmodel: fit: epoch %d: validation: %w", epoch+1, err)
+			}
+			for k, v := range val {
+				logs["val_"+k] = v
 			}
 		}
 		bar.finish(logs)
@@ -141,15 +156,15 @@ func (m *Sequential) Fit(ctx context.Context, x []float32, y []uint8, opts FitOp
 // Each step is a single session run: feed the batch's indices, fetch the
 // running means. A resumed epoch (first > 0) keeps the running means the
 // checkpoint restored.
-func (m *Sequential) trainEpoch(ctx context.Context, epoch int, order []int32, batchSize, first int, bar *progbar, enders []BatchEnder) (EpochLogs, error) {
+func (m *Sequential) trainEpoch(ctx context.Context, epoch int, order []int32, batchSize, first int, bar *progbar, enders []BatchEnder) (Logs, error) {
 	net := m.net
 	if first == 0 {
 		if _, err := m.session.Run(nil, nil, []*tf.Operation{net.trainReset}); err != nil {
-			return EpochLogs{}, fmt.Errorf("tfmodel: fit: reset metrics: %w", err)
+			return nil, fmt.Errorf("tfmodel: fit: reset metrics: %w", err)
 		}
 	}
-	var logs EpochLogs
-	fetches := []tf.Output{net.trainLoss, net.trainAcc}
+	logs := Logs{}
+	fetches := net.trainResults
 	for step, lo := first, first*batchSize; lo < len(order); step, lo = step+1, lo+batchSize {
 		if err := ctx.Err(); err != nil {
 			return logs, err
@@ -164,7 +179,7 @@ func (m *Sequential) trainEpoch(ctx context.Context, epoch int, order []int32, b
 			return logs, fmt.Errorf("tfmodel: fit: step %d: %w", step+1, err)
 		}
 		m.pos.Epoch, m.pos.Step = epoch, step+1
-		logs.Loss, logs.Accuracy = scalar(out[0]), scalar(out[1])
+		logs = net.logs(out)
 		bar.update(step+1, logs)
 		for _, e := range enders {
 			if err := e.BatchEnd(m, epoch, step+1, logs); err != nil {
@@ -211,35 +226,26 @@ func (m *Sequential) endCallbacks(callbacks []Callback, err error) {
 	}
 }
 
-// split holds out the last fraction of the examples for validation, before
-// any shuffling, as Keras's validation_split does.
-func (m *Sequential) split(x []float32, y []uint8, fraction float64) (trainX []float32, trainY []uint8, valX []float32, valY []uint8) {
-	at := int(float64(len(y)) * (1 - fraction))
-	f := m.features()
-	return x[:at*f], y[:at], x[at*f:], y[at:]
-}
-
 // upload copies the training data into the session's data variables, once
-// per Fit, so that steps need not copy images.
-func (m *Sequential) upload(x []float32, y []uint8) error {
-	n := int64(len(y))
-	images, err := float32Tensor(x, n, int64(m.features()))
+// per Fit, so that steps need not copy examples.
+func (m *Sequential) upload(x tensor.Float32, y tensor.Tensor) error {
+	xt, err := tensorOf(x)
 	if err != nil {
-		return fmt.Errorf("tfmodel: fit: images: %w", err)
+		return fmt.Errorf("tfmodel: fit: examples: %w", err)
 	}
-	labels, err := int32Tensor(labels32(y), n)
+	yt, err := tensorOf(y)
 	if err != nil {
-		return fmt.Errorf("tfmodel: fit: labels: %w", err)
+		return fmt.Errorf("tfmodel: fit: targets: %w", err)
 	}
-	feeds := map[tf.Output]*tf.Tensor{m.net.loadImages: images, m.net.loadLabels: labels}
+	feeds := map[tf.Output]*tf.Tensor{m.net.loadX: xt, m.net.loadY: yt}
 	if _, err := m.session.Run(feeds, nil, []*tf.Operation{m.net.load}); err != nil {
 		return fmt.Errorf("tfmodel: fit: load data: %w", err)
 	}
 	// The Go bindings free a tensor's C memory only in its finalizer. The
-	// fed copy of the images is as large as the data set, so collect it now
-	// rather than carry it through training (measured: ~190 MB less peak
-	// RSS on Fashion-MNIST).
-	images, labels, feeds = nil, nil, nil
+	// fed copy of the examples is as large as the data set, so collect it
+	// now rather than carry it through training (measured: ~190 MB less
+	// peak RSS on Fashion-MNIST).
+	xt, yt, feeds = nil, nil, nil
 	runtime.GC()
 	return nil
 }

@@ -7,14 +7,15 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gokeras/fashion/loader"
+	"github.com/gokeras/fashion/tensor"
 	"github.com/gokeras/fashion/tfmodel"
 )
 
 // fashion is the real data set, loaded once for the package's tests.
 type fashion struct {
 	data          *loader.Dataset
-	trainX, testX []float32
-	trainY, testY []uint8
+	trainX, testX tensor.Float32
+	trainY, testY tensor.Int32
 }
 
 var (
@@ -31,7 +32,7 @@ func loadFashion(t testing.TB) fashion {
 			fashionErr = err
 			return
 		}
-		fashionData = fashion{data: d, trainX: d.Train.Scaled(), trainY: d.Train.Labels, testX: d.Test.Scaled(), testY: d.Test.Labels}
+		fashionData = fashion{data: d, trainX: images(&d.Train), trainY: tensor.Labels(d.Train.Labels), testX: images(&d.Test), testY: tensor.Labels(d.Test.Labels)}
 	})
 	require.NoError(t, fashionErr, "the real Fashion-MNIST is needed: run scripts/libtensorflow-install.sh (it installs Debian's dataset-fashion-mnist)")
 	return fashionData
@@ -47,4 +48,14 @@ func newTutorialModel(t testing.TB, seed int64) *tfmodel.Sequential {
 	require.NoError(t, m.Compile(opts))
 	t.Cleanup(func() { m.Close() })
 	return m
+}
+
+// images are a split's images scaled to [0, 1], [N, 28, 28].
+func images(s *loader.Split) tensor.Float32 {
+	return tensor.Float32{Shape: []int{s.Len(), 28, 28}, Data: s.Scaled()}
+}
+
+// first returns the first n examples and targets.
+func first(x tensor.Float32, y tensor.Int32, n int) (tensor.Float32, tensor.Int32) {
+	return x.Slice(0, n), y.Slice(0, n)
 }

@@ -1,21 +1,19 @@
 package tfmodel
 
-// History is what Fit returns, Keras's History.history: one entry per
-// epoch run.
+// History is what Fit returns, Keras's History: the epochs run and, by
+// Keras's names ("loss", "accuracy", "val_loss", ...), one value per epoch,
+// as history.history holds them.
 type History struct {
-	Epochs      []int // 0-based epoch numbers
-	Loss        []float64
-	Accuracy    []float64
-	ValLoss     []float64 // empty without validation data
-	ValAccuracy []float64
+	Epochs  []int // 0-based epoch numbers
+	History map[string][]float64
 }
 
-func (h *History) add(epoch int, logs EpochLogs) {
+func (h *History) add(epoch int, logs Logs) {
+	if h.History == nil {
+		h.History = map[string][]float64{}
+	}
 	h.Epochs = append(h.Epochs, epoch)
-	h.Loss = append(h.Loss, logs.Loss)
-	h.Accuracy = append(h.Accuracy, logs.Accuracy)
-	if logs.HasValidation {
-		h.ValLoss = append(h.ValLoss, logs.ValLoss)
-		h.ValAccuracy = append(h.ValAccuracy, logs.ValAccuracy)
+	for k, v := range logs {
+		h.History[k] = append(h.History[k], v)
 	}
 }

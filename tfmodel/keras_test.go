@@ -26,16 +26,16 @@ func TestKerasFileRoundTrip(t *testing.T) {
 	m := newTutorialModel(t, 5)
 	opts := tfmodel.DefaultFitOptions()
 	opts.Epochs = 1
-	_, err := m.Fit(context.Background(), d.trainX[:6400*784], d.trainY[:6400], opts)
+	_, err := m.Fit(context.Background(), d.trainX.Slice(0, 6400), d.trainY.Slice(0, 6400), opts)
 	require.NoError(t, err)
 	goKeras := filepath.Join(dir, "go.keras")
 	require.NoError(t, m.SaveKeras(goKeras))
 
-	x, y := d.testX[:n*784], d.testY[:n]
+	x, y := d.testX.Slice(0, n), d.testY.Slice(0, n)
 	goProbs, err := m.Predict(x, tfmodel.PredictOptions{BatchSize: n})
 	require.NoError(t, err)
-	require.NoError(t, npy.WriteFile(filepath.Join(dir, "x.npy"), x, n, 28, 28))
-	require.NoError(t, npy.WriteFile(filepath.Join(dir, "y.npy"), y, n))
+	require.NoError(t, npy.WriteFile(filepath.Join(dir, "x.npy"), x.Data, n, 28, 28))
+	require.NoError(t, npy.WriteFile(filepath.Join(dir, "y.npy"), y.Data, n))
 
 	out, err := pyenv.Run(context.Background(), "testdata/keras_file.py", "load", goKeras,
 		filepath.Join(dir, "x.npy"), filepath.Join(dir, "y.npy"), dir)
@@ -57,7 +57,7 @@ func TestKerasFileRoundTrip(t *testing.T) {
 	var maxDiff float64
 	for i, row := range py.Probs {
 		for c, p := range row {
-			maxDiff = max(maxDiff, abs(float64(p-goProbs[i*10+c])))
+			maxDiff = max(maxDiff, abs(float64(p-goProbs.Data[i*10+c])))
 		}
 	}
 	t.Logf("Keras predicts Go's probabilities within %g; fit %.4f -> %.4f", maxDiff, py.LossBefore, py.LossAfter)
@@ -75,8 +75,8 @@ func TestKerasFileRoundTrip(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []int{n, 10}, shape)
 	maxDiff = 0
-	for i := range goBack {
-		maxDiff = max(maxDiff, abs(float64(goBack[i]-pyProbs[i])))
+	for i := range goBack.Data {
+		maxDiff = max(maxDiff, abs(float64(goBack.Data[i]-pyProbs[i])))
 	}
 	assert.LessOrEqual(t, maxDiff, 1e-6)
 

@@ -2,75 +2,89 @@ package tfmodel
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/gokeras/fashion/graph"
 )
 
-// Layer describes one layer of a Sequential model. Only Flatten (as the
-// first layer, giving the input shape) and Dense are supported: the layers
-// of the Keras tutorial.
-type Layer struct {
-	kind       string // "Flatten" or "Dense"
-	shape      []int  // Flatten: the input shape of one example
-	units      int    // Dense
-	activation string // Dense
-}
+// Layer is one layer of a Sequential model: graph.Layer, Keras's layer
+// in Go. The constructors below are keras.layers' own, by Keras's names.
+type Layer = graph.Layer
 
-// Flatten is keras.layers.Flatten(input_shape=shape): the model's input layer.
-func Flatten(shape ...int) Layer { return Layer{kind: "Flatten", shape: shape} }
+// Input is keras.Input(shape): the shape of one example, the first entry
+// of a Sequential's layers.
+func Input(shape ...int) Layer { return &inputLayer{shape: slices.Clone(shape)} }
+
+// Flatten is keras.layers.Flatten(). Given a shape, as Flatten(28, 28) in
+// the tutorial, it is also the model's input: Keras's
+// Flatten(input_shape=(28, 28)).
+func Flatten(inputShape ...int) Layer {
+	if len(inputShape) > 0 {
+		return &withInput{Layer: graph.NewFlatten(), shape: slices.Clone(inputShape)}
+	}
+	return graph.NewFlatten()
+}
 
 // Dense is keras.layers.Dense(units, activation=activation); activation is
-// "relu", "softmax" or "linear" ("" means linear, as in Keras).
+// one of graph.KnownActivations ("" means linear, as in Keras).
 func Dense(units int, activation string) Layer {
-	return Layer{kind: "Dense", units: units, activation: activation}
+	return graph.NewDense(units, graph.Activation(activation))
 }
 
-// layerSpec is a validated Layer with its Keras name and output width.
-type layerSpec struct {
-	name       string
-	kind       string
-	in, out    int
-	activation graph.Activation
+// Dropout is keras.layers.Dropout(rate), seeded from the model's seed
+// (CompileOptions.Seed) so that a run is reproducible.
+func Dropout(rate float64) Layer { return graph.NewDropout(rate) }
+
+// Reshape is keras.layers.Reshape(target_shape).
+func Reshape(targetShape ...int) Layer { return graph.NewReshape(targetShape...) }
+
+// inputLayer is keras.Input: no computation, only the input's shape.
+type inputLayer struct {
+	graph.Flatten // for the name; never built
+	shape         []int
 }
 
-// plan validates the layers and names them as Keras does (flatten, dense,
-// dense_1, ...).
-func plan(layers []Layer) (inputShape []int, specs []layerSpec, err error) {
-	if len(layers) < 2 || layers[0].kind != "Flatten" {
-		return nil, nil, fmt.Errorf("a Sequential model needs Flatten(input shape) first and at least one Dense layer, got %d layers", len(layers))
+func (*inputLayer) ClassName() string { return "InputLayer" }
+
+// withInput is a layer that also declares the model's input shape, as
+// Keras's input_shape argument does.
+type withInput struct {
+	graph.Layer
+	shape []int
+}
+
+// splitInput takes the input shape from the first layer (Input, or a layer
+// given an input shape) and returns the layers that compute.
+func splitInput(layers []Layer) (shape []int, rest []Layer, err error) {
+	if len(layers) == 0 {
+		return nil, nil, fmt.Errorf("a Sequential model needs layers, starting with Input(shape) or Flatten(shape)")
 	}
-	features := 1
-	for _, d := range layers[0].shape {
+	switch first := layers[0].(type) {
+	case *inputLayer:
+		shape, rest = first.shape, layers[1:]
+	case *withInput:
+		shape, rest = first.shape, append([]Layer{first.Layer}, layers[1:]...)
+	default:
+		return nil, nil, fmt.Errorf("the first layer, %s, gives no input shape: start with Input(shape) or Flatten(shape) as in the tutorial", first.ClassName())
+	}
+	if len(shape) == 0 {
+		return nil, nil, fmt.Errorf("the input needs a shape such as Input(28, 28)")
+	}
+	for _, d := range shape {
 		if d <= 0 {
-			return nil, nil, fmt.Errorf("flatten: input shape %v: dimensions must be positive", layers[0].shape)
+			return nil, nil, fmt.Errorf("input shape %v: dimensions must be positive", shape)
 		}
-		features *= d
 	}
-	if len(layers[0].shape) == 0 {
-		return nil, nil, fmt.Errorf("flatten: needs an input shape such as Flatten(28, 28)")
+	for i, l := range rest {
+		if _, ok := l.(*inputLayer); ok {
+			return nil, nil, fmt.Errorf("layer %d: Input is only allowed first", i+1)
+		}
+		if _, ok := l.(*withInput); ok {
+			return nil, nil, fmt.Errorf("layer %d: only the first layer may give the input shape", i+1)
+		}
 	}
-	specs = append(specs, layerSpec{name: "flatten", kind: "Flatten", in: features, out: features})
-	in := features
-	for i, l := range layers[1:] {
-		if l.kind != "Dense" {
-			return nil, nil, fmt.Errorf("layer %d: %s is only supported as the first layer", i+1, l.kind)
-		}
-		if l.units <= 0 {
-			return nil, nil, fmt.Errorf("layer %d: Dense units %d must be positive", i+1, l.units)
-		}
-		act, err := graph.ParseActivation(l.activation)
-		if err != nil {
-			return nil, nil, fmt.Errorf("layer %d: %w", i+1, err)
-		}
-		name := "dense"
-		if i > 0 {
-			name = fmt.Sprintf("dense_%d", i)
-		}
-		specs = append(specs, layerSpec{name: name, kind: "Dense", in: in, out: l.units, activation: act})
-		in = l.units
+	if len(rest) == 0 {
+		return nil, nil, fmt.Errorf("a Sequential model needs at least one layer after its input")
 	}
-	if specs[len(specs)-1].activation != graph.Softmax {
-		return nil, nil, fmt.Errorf("the last layer must use softmax: sparse categorical cross-entropy takes probabilities, as in the tutorial")
-	}
-	return append([]int(nil), layers[0].shape...), specs, nil
+	return slices.Clone(shape), rest, nil
 }

@@ -23,7 +23,7 @@ func TestMemoryFlatAcrossEpochs(t *testing.T) {
 	var samples, mallocs []int64
 	opts := tfmodel.DefaultFitOptions()
 	opts.Epochs = 6
-	opts.Callbacks = []tfmodel.Callback{tfmodel.CallbackFunc(func(*tfmodel.Sequential, int, tfmodel.EpochLogs) (tfmodel.Action, error) {
+	opts.Callbacks = []tfmodel.Callback{tfmodel.CallbackFunc(func(*tfmodel.Sequential, int, tfmodel.Logs) (tfmodel.Action, error) {
 		rss.Settle()
 		r, err := rss.Current()
 		samples, mallocs = append(samples, r), append(mallocs, rss.MallocInUse())

@@ -13,36 +13,35 @@ import (
 // network is a compiled model: its graph, built once, and the handles into
 // it that Fit, Evaluate, Predict and the savers feed and fetch.
 type network struct {
-	graph    *tf.Graph
-	features int // inputs per example after Flatten (784)
-	classes  int // units of the last layer (10)
+	graph *tf.Graph
 
-	dense    []*graph.Dense
-	weights  []*graph.Variable     // kernel, bias per Dense layer: Keras's order
-	opt      graph.Optimizer       // as compiled
-	optState *graph.OptimizerState // its variables, in Keras's order
-	init     *tf.Operation         // initialises weights, optimizer state and metrics
+	layers     []graph.Built
+	weights    []*graph.Variable     // trainable, every layer's in Keras's order
+	layerState []*graph.Variable     // non-trainable state training updates (Dropout's seeds)
+	opt        graph.Optimizer       // as compiled
+	optState   *graph.OptimizerState // its variables, in Keras's order
+	init       *tf.Operation         // initialises weights, optimizer state and metrics
 
 	// Inference and evaluation on fed batches.
-	images     tf.Output // float32 [-1, inputShape...]
-	labels     tf.Output // int32 [-1]
-	probs      tf.Output // float32 [-1, classes]
-	evalUpdate *tf.Operation
-	evalLoss   tf.Output // running means over the batches since evalReset
-	evalAcc    tf.Output
-	evalReset  *tf.Operation
+	x, y        tf.Output // the examples, float32 [-1, input...]; the targets
+	outputs     tf.Output // float32 [-1, output...]
+	evalUpdate  *tf.Operation
+	evalResults []tf.Output // running means since evalReset: the loss, then each metric
+	evalReset   *tf.Operation
 
-	// Training on data resident in the session (dataImages, dataLabels):
-	// a step feeds only the batch's indices.
-	dataImages, dataLabels *graph.Variable
-	loadImages, loadLabels tf.Output // placeholders for the one upload per Fit
-	load                   *tf.Operation
-	unload                 *tf.Operation // frees the resident data
-	batch                  tf.Output     // int32 [-1]: indices into the data
-	trainLoss, trainAcc    tf.Output     // running means, read after the step
-	trainReset             *tf.Operation
+	// Training on data resident in the session (dataX, dataY): a step
+	// feeds only the batch's indices.
+	dataX, dataY *graph.Variable
+	loadX, loadY tf.Output // placeholders for the one upload per Fit
+	load         *tf.Operation
+	unload       *tf.Operation // frees the resident data
+	batch        tf.Output     // int32 [-1]: indices into the data
+	trainResults []tf.Output   // running means, read after the step: the loss, then each metric
+	trainReset   *tf.Operation
 
-	trainMetrics []*graph.Mean   // the running loss and accuracy of an epoch
+	// names are the logs' keys of the results: "loss", then each metric.
+	names        []string
+	trainMetrics []*graph.Mean   // the running means of an epoch, as names
 	saver        *graph.Saver    // saved(), the training position and settings: a checkpoint
 	weightsSaver *graph.Saver    // weights only: a SavedModel's variables
 	assigner     *graph.Assigner // saved() from Go values
@@ -120,45 +119,55 @@ func newCheckpointReader(root *op.Scope, name string, keys []graph.Extra) checkp
 // build adds the whole model to a new graph: variables and their
 // initialisers, the inference path, the evaluation path and the training
 // step, and the checkpoint saver.
-func build(inputShape []int, specs []layerSpec, opts CompileOptions) (*network, error) {
+func build(m *Sequential, opts CompileOptions, metrics []graph.Metric) (*network, error) {
 	root := tg.NewRoot()
-	n := &network{features: specs[0].out, classes: specs[len(specs)-1].out}
-	for i, l := range specs[1:] {
-		// One seed per layer: layers must not share their random draws.
-		d, err := graph.NewDense(root, l.name, l.in, l.out, l.activation, [2]int64{opts.Seed, int64(i)})
+	n := &network{names: []string{"loss"}}
+	for _, mt := range metrics {
+		n.names = append(n.names, mt.Name())
+	}
+	b := &graph.Builder{Root: root, Seed: opts.Seed}
+	in := m.inputShape
+	for i, l := range m.layers {
+		built, err := l.Build(b, in)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("layer %d: %w", i+1, err)
 		}
-		n.dense = append(n.dense, d)
-		n.weights = append(n.weights, d.Variables()...)
+		n.layers = append(n.layers, built)
+		n.weights = append(n.weights, built.Weights()...)
+		n.layerState = append(n.layerState, built.State()...)
+		in = m.shapes[i]
+	}
+	if len(n.weights) == 0 {
+		return nil, fmt.Errorf("the model has no weights to train")
 	}
 
 	// Inference and evaluation.
-	shape := []int64{-1}
-	for _, d := range inputShape {
-		shape = append(shape, int64(d))
+	loss := opts.Loss
+	targetDType := tf.Float
+	if loss.Sparse() {
+		targetDType = tf.Int32
 	}
-	n.images = op.Placeholder(root.SubScope("images"), tf.Float, op.PlaceholderShape(tf.MakeShape(shape...)))
-	n.labels = op.Placeholder(root.SubScope("labels"), tf.Int32, op.PlaceholderShape(tf.MakeShape(-1)))
-	probs, logits := n.forward(root.SubScope("predict"), n.images)
-	n.probs = op.Identity(root.SubScope("probabilities"), probs)
-	evalLoss, err := graph.NewMean(root, "eval_loss")
-	if err != nil {
-		return nil, err
-	}
-	evalAcc, err := graph.NewMean(root, "eval_accuracy")
-	if err != nil {
-		return nil, err
-	}
+	n.x = op.Placeholder(root.SubScope("images"), tf.Float, op.PlaceholderShape(tf.MakeShape(batchDims(m.inputShape)...)))
+	n.y = op.Placeholder(root.SubScope("labels"), targetDType, op.PlaceholderShape(tf.MakeShape(batchDims(m.targetShape(loss))...)))
+	pred := n.forward(root.SubScope("predict"), n.x, false)
+	n.outputs = op.Identity(root.SubScope("probabilities"), pred.Out)
 	es := root.SubScope("evaluate")
-	batchLoss := graph.SparseCategoricalCrossentropy(es, logits, n.labels)
-	evalUpdates := updateMetrics(es, evalLoss, evalAcc, batchLoss.Value, probs, n.labels)
+	evalMeans, err := newMeans(root, "eval_", n.names)
+	if err != nil {
+		return nil, err
+	}
+	batchLoss := loss.Compute(es, n.y, pred)
+	evalUpdates := updateMetrics(es, evalMeans, batchLoss.Mean, metrics, pred.Out, n.y)
 	n.evalUpdate = op.NoOp(es.WithControlDependencies(evalUpdates...).SubScope("update"))
-	n.evalLoss, n.evalAcc = evalLoss.Read(es), evalAcc.Read(es)
-	n.evalReset = op.NoOp(es.WithControlDependencies(evalLoss.Reset, evalAcc.Reset).SubScope("reset"))
+	var resets []*tf.Operation
+	for _, mean := range evalMeans {
+		n.evalResults = append(n.evalResults, mean.Read(es))
+		resets = append(resets, mean.Reset)
+	}
+	n.evalReset = op.NoOp(es.WithControlDependencies(resets...).SubScope("reset"))
 
 	// Training.
-	if err := n.buildTraining(root, opts); err != nil {
+	if err := n.buildTraining(root, m, opts, metrics, targetDType); err != nil {
 		return nil, err
 	}
 
@@ -193,33 +202,37 @@ func build(inputShape []int, specs []layerSpec, opts CompileOptions) (*network, 
 	return n, nil
 }
 
-func (n *network) buildTraining(root *op.Scope, opts CompileOptions) error {
+func (n *network) buildTraining(root *op.Scope, m *Sequential, opts CompileOptions, metrics []graph.Metric, targetDType tf.DataType) error {
 	var err error
 	ds := root.SubScope("data")
-	n.loadImages = op.Placeholder(ds.SubScope("images"), tf.Float, op.PlaceholderShape(tf.MakeShape(-1, int64(n.features))))
-	n.loadLabels = op.Placeholder(ds.SubScope("labels"), tf.Int32, op.PlaceholderShape(tf.MakeShape(-1)))
-	if n.dataImages, err = graph.NewVariable(root, "data/train_images", tf.Float, []int64{-1, int64(n.features)}, n.loadImages); err != nil {
+	xDims, yDims := batchDims(m.inputShape), batchDims(m.targetShape(opts.Loss))
+	n.loadX = op.Placeholder(ds.SubScope("images"), tf.Float, op.PlaceholderShape(tf.MakeShape(xDims...)))
+	n.loadY = op.Placeholder(ds.SubScope("labels"), targetDType, op.PlaceholderShape(tf.MakeShape(yDims...)))
+	if n.dataX, err = graph.NewVariable(root, "data/train_images", tf.Float, xDims, n.loadX); err != nil {
 		return err
 	}
-	if n.dataLabels, err = graph.NewVariable(root, "data/train_labels", tf.Int32, []int64{-1}, n.loadLabels); err != nil {
+	if n.dataY, err = graph.NewVariable(root, "data/train_labels", targetDType, yDims, n.loadY); err != nil {
 		return err
 	}
-	n.load = op.NoOp(ds.WithControlDependencies(n.dataImages.Init, n.dataLabels.Init).SubScope("load"))
+	n.load = op.NoOp(ds.WithControlDependencies(n.dataX.Init, n.dataY.Init).SubScope("load"))
 	// Assigning empty tensors lets TensorFlow free the data between fits.
-	emptyImages := op.Const(ds.SubScope("empty_images"), make([][]float32, 0))
-	emptyImages = op.Reshape(ds.SubScope("empty_images_shape"), emptyImages, op.Const(ds.SubScope("empty_shape"), []int64{0, int64(n.features)}))
+	empty := func(name string, dtype tf.DataType, dims []int64) tf.Output {
+		shape := append([]int64{0}, dims[1:]...)
+		zero := op.Cast(ds.SubScope(name+"_zero"), op.Const(ds.SubScope(name+"_value"), float32(0)), dtype)
+		return op.Fill(ds.SubScope(name), op.Const(ds.SubScope(name+"_shape"), shape), zero)
+	}
 	n.unload = op.NoOp(ds.WithControlDependencies(
-		op.AssignVariableOp(ds.SubScope("free_images"), n.dataImages.Handle, emptyImages),
-		op.AssignVariableOp(ds.SubScope("free_labels"), n.dataLabels.Handle, op.Const(ds.SubScope("empty_labels"), []int32{})),
+		op.AssignVariableOp(ds.SubScope("free_images"), n.dataX.Handle, empty("empty_images", tf.Float, xDims)),
+		op.AssignVariableOp(ds.SubScope("free_labels"), n.dataY.Handle, empty("empty_labels", targetDType, yDims)),
 	).SubScope("unload"))
 
 	s := root.SubScope("train")
 	n.batch = op.Placeholder(s.SubScope("batch"), tf.Int32, op.PlaceholderShape(tf.MakeShape(-1)))
-	x := op.ResourceGather(s.SubScope("images"), n.dataImages.Handle, n.batch, tf.Float)
-	y := op.ResourceGather(s.SubScope("labels"), n.dataLabels.Handle, n.batch, tf.Int32)
-	probs, logits := n.forward(s, x)
-	loss := graph.SparseCategoricalCrossentropy(s, logits, y)
-	grads, err := graph.Gradients(s, logits, loss.LogitsGrads, n.weights)
+	x := op.ResourceGather(s.SubScope("images"), n.dataX.Handle, n.batch, tf.Float)
+	y := op.ResourceGather(s.SubScope("labels"), n.dataY.Handle, n.batch, targetDType)
+	pred := n.forward(s, x, true)
+	loss := opts.Loss.Compute(s, y, pred)
+	grads, err := graph.Gradients(s, loss.Wrt, loss.Grad, n.weights)
 	if err != nil {
 		return err
 	}
@@ -230,48 +243,78 @@ func (n *network) buildTraining(root *op.Scope, opts CompileOptions) error {
 		return err
 	}
 	n.opt, n.optState = opts.Optimizer, st
-	trainLoss, err := graph.NewMean(root, "loss")
+	means, err := newMeans(root, "", n.names)
 	if err != nil {
 		return err
 	}
-	trainAcc, err := graph.NewMean(root, "accuracy")
-	if err != nil {
-		return err
+	updates := updateMetrics(s.SubScope("metrics"), means, loss.Mean, metrics, pred.Out, y)
+	updates = append(append(updates, apply), pred.Updates...)
+	step := op.NoOp(s.WithControlDependencies(updates...).SubScope("step"))
+	var resets []*tf.Operation
+	for _, mean := range means {
+		n.trainResults = append(n.trainResults, mean.Read(s, step))
+		resets = append(resets, mean.Reset)
 	}
-	updates := updateMetrics(s.SubScope("metrics"), trainLoss, trainAcc, loss.Value, probs, y)
-	step := op.NoOp(s.WithControlDependencies(append(updates, apply)...).SubScope("step"))
-	n.trainLoss, n.trainAcc = trainLoss.Read(s, step), trainAcc.Read(s, step)
-	n.trainMetrics = []*graph.Mean{trainLoss, trainAcc}
-	n.trainReset = op.NoOp(s.WithControlDependencies(trainLoss.Reset, trainAcc.Reset).SubScope("reset"))
+	n.trainMetrics = means
+	n.trainReset = op.NoOp(s.WithControlDependencies(resets...).SubScope("reset"))
 	return s.Err()
 }
 
-// forward adds the layers' computation on x; it returns the probabilities
-// and the last layer's logits.
-func (n *network) forward(s *op.Scope, x tf.Output) (probs, logits tf.Output) {
-	h := graph.Flatten(s, x, int64(n.features))
-	for _, d := range n.dense {
-		h, logits = d.Call(s, h)
-	}
-	return h, logits
+// forward adds the layers' computation on x: Keras's model(x,
+// training=training). The value it returns carries every layer's updates.
+func (n *network) forward(s *op.Scope, x tf.Output, training bool) graph.Value {
+	return forwardPass(s, n.layers, x, training)
 }
 
-// updateMetrics adds the updates of a batch's loss and accuracy to the
-// running means, weighting by the batch's size as Keras does.
-func updateMetrics(s *op.Scope, lossMean, accMean *graph.Mean, loss, probs, labels tf.Output) []*tf.Operation {
-	n := op.Cast(s.SubScope("n"), op.Size(s.SubScope("size"), labels), tf.Float)
-	matches := graph.Matches(s, probs, labels)
-	correct := op.Sum(s.SubScope("correct"), matches, op.Const(s.SubScope("axis"), []int32{0}))
-	return []*tf.Operation{
-		lossMean.Update(s.SubScope("loss"), op.Mul(s.SubScope("weighted"), loss, n), n),
-		accMean.Update(s.SubScope("accuracy"), correct, n),
+// forwardPass is graph.Forward: the one forward pass.
+func forwardPass(s *op.Scope, layers []graph.Built, x tf.Output, training bool) graph.Value {
+	return graph.Forward(s, layers, x, training)
+}
+
+// newMeans adds the running means of the loss and metrics called names.
+func newMeans(root *op.Scope, prefix string, names []string) ([]*graph.Mean, error) {
+	means := make([]*graph.Mean, len(names))
+	for i, name := range names {
+		mean, err := graph.NewMean(root, prefix+name)
+		if err != nil {
+			return nil, err
+		}
+		means[i] = mean
 	}
+	return means, nil
+}
+
+// updateMetrics adds the updates of a batch's loss and metrics to the
+// running means (the loss first), weighting by the batch's size as Keras
+// does: the loss's mean times N over N, a metric's sum of per-example
+// values over N.
+func updateMetrics(s *op.Scope, means []*graph.Mean, loss tf.Output, metrics []graph.Metric, pred, target tf.Output) []*tf.Operation {
+	n := op.Cast(s.SubScope("n"), op.Slice(s.SubScope("batch_size"), op.Shape(s.SubScope("shape"), pred), op.Const(s.SubScope("begin"), []int32{0}), op.Const(s.SubScope("len"), []int32{1})), tf.Float)
+	n = op.Reshape(s.SubScope("n_scalar"), n, op.Const(s.SubScope("scalar"), []int32{}))
+	updates := []*tf.Operation{means[0].Update(s.SubScope("loss"), op.Mul(s.SubScope("weighted"), loss, n), n)}
+	for i, mt := range metrics {
+		ms := s.SubScope(mt.Name())
+		values := mt.Values(ms, target, pred)
+		sum := op.Sum(ms.SubScope("sum"), values, op.Const(ms.SubScope("axis"), []int32{0}))
+		updates = append(updates, means[i+1].Update(ms, sum, n))
+	}
+	return updates
+}
+
+// batchDims is the TensorFlow shape of a batch of examples of shape example.
+func batchDims(example []int) []int64 {
+	dims := []int64{-1}
+	for _, d := range example {
+		dims = append(dims, int64(d))
+	}
+	return dims
 }
 
 // state lists the variables that define the trained model: the weights,
-// then the optimizer's state.
+// the layers' state, then the optimizer's state.
 func (n *network) state() []*graph.Variable {
-	return append(append([]*graph.Variable(nil), n.weights...), n.optState.Variables()...)
+	vs := append(append([]*graph.Variable(nil), n.weights...), n.layerState...)
+	return append(vs, n.optState.Variables()...)
 }
 
 // saved lists every variable a checkpoint holds: the state, and the running

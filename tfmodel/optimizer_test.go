@@ -231,8 +231,8 @@ func TestSaveKerasOtherOptimizers(t *testing.T) {
 	x, y := smallData(64, 1)
 	dir := t.TempDir()
 	images, labels := filepath.Join(dir, "x.npy"), filepath.Join(dir, "y.npy")
-	require.NoError(t, npy.WriteFile(images, x, 64, smallFeatures))
-	require.NoError(t, npy.WriteFile(labels, y, 64))
+	require.NoError(t, npy.WriteFile(images, x.Data, 64, smallFeatures))
+	require.NoError(t, npy.WriteFile(labels, y.Data, 64))
 	for _, tt := range optimizerCases(t) {
 		if tt.opt.ClassName() == "Adam" {
 			continue

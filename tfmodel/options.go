@@ -5,12 +5,7 @@ import (
 	"io"
 
 	"github.com/gokeras/fashion/graph"
-)
-
-// The loss and metric names Compile accepts, Keras's strings.
-const (
-	SparseCategoricalCrossentropy = "sparse_categorical_crossentropy"
-	Accuracy                      = "accuracy"
+	"github.com/gokeras/fashion/tensor"
 )
 
 // CompileOptions is model.compile's arguments.
@@ -18,10 +13,14 @@ type CompileOptions struct {
 	// Optimizer is one of Keras's (graph.GetOptimizer, graph.DefaultAdam,
 	// graph.SGD{...}); nil is an error.
 	Optimizer graph.Optimizer
-	Loss      string   // SparseCategoricalCrossentropy
-	Metrics   []string // nil or {Accuracy}
+	// Loss is one of Keras's (graph.GetLoss("mse"),
+	// graph.NewSparseCategoricalCrossentropy(true), ...); nil is an error.
+	Loss graph.Loss
+	// Metrics are Keras's metric strings ("accuracy", "mae", ...; see
+	// graph.GetMetric), reported in the logs under these names.
+	Metrics []string
 	// Seed makes the initial weights reproducible: the same seed gives the
-	// same Glorot-uniform kernels.
+	// same Glorot-uniform kernels (and Dropout seeds).
 	Seed int64
 	// Threads bounds TensorFlow's thread pools; the zero value lets
 	// TensorFlow use every core.
@@ -37,24 +36,20 @@ type Threads struct {
 // DefaultCompileOptions is the tutorial's compile: Adam with Keras's
 // defaults, sparse categorical cross-entropy, accuracy.
 func DefaultCompileOptions() CompileOptions {
+	loss, _ := graph.GetLoss("sparse_categorical_crossentropy") // a known name: no error
 	return CompileOptions{
 		Optimizer: graph.DefaultAdam(),
-		Loss:      SparseCategoricalCrossentropy,
-		Metrics:   []string{Accuracy},
+		Loss:      loss,
+		Metrics:   []string{"accuracy"},
 	}
 }
 
 func (o CompileOptions) validate() error {
-	if o.Loss != SparseCategoricalCrossentropy {
-		return fmt.Errorf("compile: loss %q: only %q is supported", o.Loss, SparseCategoricalCrossentropy)
-	}
-	for _, m := range o.Metrics {
-		if m != Accuracy {
-			return fmt.Errorf("compile: metric %q: only %q is supported", m, Accuracy)
-		}
-	}
 	if o.Threads.IntraOp < 0 || o.Threads.InterOp < 0 {
 		return fmt.Errorf("compile: thread counts %+v must not be negative", o.Threads)
+	}
+	if o.Loss == nil {
+		return fmt.Errorf("compile: no loss: want one of %v (graph.GetLoss)", graph.KnownLosses())
 	}
 	if o.Optimizer == nil {
 		return fmt.Errorf("compile: no optimizer: want one of %v (graph.GetOptimizer)", graph.KnownOptimizers())
@@ -74,9 +69,11 @@ type FitOptions struct {
 	// InitialEpoch is the first epoch to run (0-based), as Keras's
 	// initial_epoch: a resumed run shuffles exactly as the original would.
 	InitialEpoch int
-	// Validation data, evaluated at the end of every epoch (optional).
-	ValidationImages []float32
-	ValidationLabels []uint8
+	// Validation data, evaluated at the end of every epoch (optional):
+	// examples shaped like the training data and their targets
+	// (tensor.Int32 labels or tensor.Float32 values).
+	ValidationX tensor.Float32
+	ValidationY tensor.Tensor
 	// ValidationSplit holds out this last fraction of x and y, before
 	// shuffling, as validation data: Keras's validation_split.
 	ValidationSplit float64

@@ -4,37 +4,41 @@ import (
 	"fmt"
 
 	tf "github.com/galeone/tensorflow/tensorflow/go"
+
+	"github.com/gokeras/fashion/tensor"
 )
 
-// Predict returns the model's class probabilities for images x: N rows of
-// Classes() values, flattened, computed in batches as model.predict does.
-func (m *Sequential) Predict(x []float32, opts PredictOptions) ([]float32, error) {
+// Predict returns the model's outputs for examples x, [N, output...]
+// (class probabilities for the tutorial's classifier), computed in batches
+// as model.predict does.
+func (m *Sequential) Predict(x tensor.Float32, opts PredictOptions) (tensor.Float32, error) {
 	if err := m.ready(); err != nil {
-		return nil, err
+		return tensor.Float32{}, err
 	}
 	batchSize, err := batchSizeOrDefault(opts.BatchSize)
 	if err != nil {
-		return nil, fmt.Errorf("tfmodel: predict: %w", err)
+		return tensor.Float32{}, fmt.Errorf("tfmodel: predict: %w", err)
 	}
-	n, err := m.checkData("predict", x, nil, false)
+	n, err := m.checkData("predict", x, nil)
 	if err != nil {
-		return nil, fmt.Errorf("tfmodel: %w", err)
+		return tensor.Float32{}, fmt.Errorf("tfmodel: %w", err)
 	}
-	f, c := m.features(), m.Classes()
-	probs := make([]float32, n*c)
+	outShape := append([]int{n}, m.OutputShape()...)
+	c := tensor.Size(m.OutputShape())
+	out := tensor.Float32{Shape: outShape, Data: make([]float32, n*c)}
 	for lo := 0; lo < n; lo += batchSize {
 		hi := min(lo+batchSize, n)
-		feeds, err := m.batchFeeds(x[lo*f:hi*f], nil)
+		feeds, err := m.batchFeeds(x.Slice(lo, hi), nil)
 		if err != nil {
-			return nil, fmt.Errorf("tfmodel: predict: %w", err)
+			return tensor.Float32{}, fmt.Errorf("tfmodel: predict: %w", err)
 		}
-		out, err := m.session.Run(feeds, []tf.Output{m.net.probs}, nil)
+		res, err := m.session.Run(feeds, []tf.Output{m.net.outputs}, nil)
 		if err != nil {
-			return nil, fmt.Errorf("tfmodel: predict: %w", err)
+			return tensor.Float32{}, fmt.Errorf("tfmodel: predict: %w", err)
 		}
-		if err := copyFloat32s(probs[lo*c:hi*c], out[0]); err != nil {
-			return nil, fmt.Errorf("tfmodel: predict: %w", err)
+		if err := copyFloat32s(out.Data[lo*c:hi*c], res[0]); err != nil {
+			return tensor.Float32{}, fmt.Errorf("tfmodel: predict: %w", err)
 		}
 	}
-	return probs, nil
+	return out, nil
 }

@@ -48,7 +48,7 @@ func (p *progbar) wants(step int) bool {
 }
 
 // update redraws the line after step steps; only on a terminal.
-func (p *progbar) update(step int, logs EpochLogs) {
+func (p *progbar) update(step int, logs Logs) {
 	if !p.wants(step) {
 		return
 	}
@@ -60,7 +60,7 @@ func (p *progbar) update(step int, logs EpochLogs) {
 }
 
 // finish prints the epoch's final line.
-func (p *progbar) finish(logs EpochLogs) {
+func (p *progbar) finish(logs Logs) {
 	if p.w == nil {
 		return
 	}
@@ -84,7 +84,7 @@ func (p *progbar) draw(line string) {
 	fmt.Fprint(p.w, "\r"+line+pad)
 }
 
-func (p *progbar) line(step int, t, perStep time.Duration, logs EpochLogs, color bool) string {
+func (p *progbar) line(step int, t, perStep time.Duration, logs Logs, color bool) string {
 	digits := len(fmt.Sprint(p.target))
 	done := barWidth * step / max(p.target, 1)
 	var b strings.Builder
@@ -95,9 +95,9 @@ func (p *progbar) line(step int, t, perStep time.Duration, logs EpochLogs, color
 	} else {
 		fmt.Fprintf(&b, "%s %s %s", count, strings.Repeat("━", barWidth), formatDuration(t))
 	}
-	fmt.Fprintf(&b, " %s - accuracy: %s - loss: %s", formatPerStep(perStep), formatMetric(logs.Accuracy), formatMetric(logs.Loss))
-	if logs.HasValidation {
-		fmt.Fprintf(&b, " - val_accuracy: %s - val_loss: %s", formatMetric(logs.ValAccuracy), formatMetric(logs.ValLoss))
+	fmt.Fprintf(&b, " %s", formatPerStep(perStep))
+	for _, k := range logs.Keys() {
+		fmt.Fprintf(&b, " - %s: %s", k, formatMetric(logs[k]))
 	}
 	return b.String()
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gokeras/fashion/graph"
+	"github.com/gokeras/fashion/tensor"
 	"github.com/gokeras/fashion/tfmodel"
 )
 
@@ -33,15 +34,17 @@ func TestNewSequentialRejectsBadLayers(t *testing.T) {
 		layers []tfmodel.Layer
 		want   string
 	}{
-		{"no layers", nil, "needs Flatten"},
-		{"no flatten", []tfmodel.Layer{tfmodel.Dense(10, "softmax"), tfmodel.Dense(10, "softmax")}, "needs Flatten"},
-		{"flatten only", []tfmodel.Layer{tfmodel.Flatten(28, 28)}, "at least one Dense"},
-		{"empty input shape", []tfmodel.Layer{tfmodel.Flatten(), tfmodel.Dense(10, "softmax")}, "needs an input shape"},
+		{"no layers", nil, "needs layers, starting with Input(shape) or Flatten(shape)"},
+		{"no input shape", []tfmodel.Layer{tfmodel.Dense(10, "softmax"), tfmodel.Dense(10, "softmax")}, "the first layer, Dense, gives no input shape"},
+		{"input only", []tfmodel.Layer{tfmodel.Input(28, 28)}, "at least one layer after its input"},
+		{"empty input shape", []tfmodel.Layer{tfmodel.Input(), tfmodel.Flatten(), tfmodel.Dense(10, "softmax")}, "needs a shape"},
 		{"negative dimension", []tfmodel.Layer{tfmodel.Flatten(28, -1), tfmodel.Dense(10, "softmax")}, "must be positive"},
 		{"zero units", []tfmodel.Layer{tfmodel.Flatten(28, 28), tfmodel.Dense(0, "relu"), tfmodel.Dense(10, "softmax")}, "units 0"},
 		{"unknown activation", []tfmodel.Layer{tfmodel.Flatten(28, 28), tfmodel.Dense(10, "tanhh")}, `unknown activation "tanhh"`},
-		{"flatten in the middle", []tfmodel.Layer{tfmodel.Flatten(28, 28), tfmodel.Flatten(784), tfmodel.Dense(10, "softmax")}, "only supported as the first layer"},
-		{"no softmax output", []tfmodel.Layer{tfmodel.Flatten(28, 28), tfmodel.Dense(10, "relu")}, "must use softmax"},
+		{"dense on images", []tfmodel.Layer{tfmodel.Input(28, 28), tfmodel.Dense(10, "softmax")}, "input shape [28 28]: Dense takes one vector per example"},
+		{"second input", []tfmodel.Layer{tfmodel.Flatten(28, 28), tfmodel.Flatten(784), tfmodel.Dense(10, "softmax")}, "only the first layer may give the input shape"},
+		{"reshape that does not fit", []tfmodel.Layer{tfmodel.Input(784), tfmodel.Reshape(27, 28), tfmodel.Flatten(), tfmodel.Dense(10, "softmax")}, "input shape [784] (784 values) does not fit target shape [27 28] (756 values)"},
+		{"dropout rate", []tfmodel.Layer{tfmodel.Input(4), tfmodel.Dropout(1.5), tfmodel.Dense(2, "softmax")}, "rate 1.5 must be in [0, 1)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -55,10 +58,10 @@ func TestNewSequentialRejectsBadLayers(t *testing.T) {
 func TestCallsBeforeCompile(t *testing.T) {
 	m, err := tfmodel.NewSequential(tfmodel.Flatten(28, 28), tfmodel.Dense(10, "softmax"))
 	require.NoError(t, err)
-	x, y := make([]float32, 784), []uint8{1}
+	x, y := tensor.Float32{Shape: []int{1, 28, 28}, Data: make([]float32, 784)}, tensor.Labels([]uint8{1})
 	_, err = m.Fit(context.Background(), x, y, tfmodel.DefaultFitOptions())
 	assert.ErrorIs(t, err, tfmodel.ErrNotCompiled)
-	_, _, err = m.Evaluate(x, y, tfmodel.EvaluateOptions{})
+	_, err = m.Evaluate(x, y, tfmodel.EvaluateOptions{})
 	assert.ErrorIs(t, err, tfmodel.ErrNotCompiled)
 	_, err = m.Predict(x, tfmodel.PredictOptions{})
 	assert.ErrorIs(t, err, tfmodel.ErrNotCompiled)
@@ -72,8 +75,9 @@ func TestCompileRejectsBadOptions(t *testing.T) {
 		modify func(*tfmodel.CompileOptions)
 		want   string
 	}{
-		{"loss", func(o *tfmodel.CompileOptions) { o.Loss = "mse" }, `loss "mse"`},
-		{"metric", func(o *tfmodel.CompileOptions) { o.Metrics = []string{"auc"} }, `metric "auc"`},
+		{"no loss", func(o *tfmodel.CompileOptions) { o.Loss = nil }, "no loss: want one of"},
+		{"metric", func(o *tfmodel.CompileOptions) { o.Metrics = []string{"auc"} }, `unknown metric "auc"`},
+		{"metric twice", func(o *tfmodel.CompileOptions) { o.Metrics = []string{"accuracy", "accuracy"} }, `metric "accuracy": the name is already taken`},
 		{"learning rate", func(o *tfmodel.CompileOptions) { o.Optimizer = graph.Adam{Beta1: 0.9, Beta2: 0.999, Epsilon: 1e-7} }, "learning rate 0"},
 		{"beta1", func(o *tfmodel.CompileOptions) {
 			o.Optimizer = graph.Adam{LearningRate: 1e-3, Beta1: 1, Beta2: 0.999, Epsilon: 1e-7}
@@ -100,9 +104,12 @@ func TestCompileRejectsBadOptions(t *testing.T) {
 
 func TestBadInputIsAnError(t *testing.T) {
 	m := newTutorialModel(t, 1)
-	good := make([]float32, 2*784)
-	fit := func(mod func(*tfmodel.FitOptions)) func(x []float32, y []uint8) error {
-		return func(x []float32, y []uint8) error {
+	images := func(n int) tensor.Float32 {
+		return tensor.Float32{Shape: []int{n, 28, 28}, Data: make([]float32, n*784)}
+	}
+	good := images(2)
+	fit := func(mod func(*tfmodel.FitOptions)) func(x tensor.Float32, y tensor.Tensor) error {
+		return func(x tensor.Float32, y tensor.Tensor) error {
 			opts := tfmodel.DefaultFitOptions()
 			opts.Epochs = 1
 			if mod != nil {
@@ -112,30 +119,36 @@ func TestBadInputIsAnError(t *testing.T) {
 			return err
 		}
 	}
-	evaluate := func(x []float32, y []uint8) error {
-		_, _, err := m.Evaluate(x, y, tfmodel.EvaluateOptions{})
+	evaluate := func(x tensor.Float32, y tensor.Tensor) error {
+		_, err := m.Evaluate(x, y, tfmodel.EvaluateOptions{})
 		return err
 	}
-	predict := func(x []float32, _ []uint8) error { _, err := m.Predict(x, tfmodel.PredictOptions{}); return err }
+	predict := func(x tensor.Float32, _ tensor.Tensor) error {
+		_, err := m.Predict(x, tfmodel.PredictOptions{})
+		return err
+	}
+	labels := tensor.Labels
 	tests := []struct {
 		name string
-		call func(x []float32, y []uint8) error
-		x    []float32
-		y    []uint8
+		call func(x tensor.Float32, y tensor.Tensor) error
+		x    tensor.Float32
+		y    tensor.Tensor
 		want string
 	}{
-		{"fit: partial image", fit(nil), make([]float32, 785), []uint8{1}, "not a whole number of [28 28] images"},
-		{"fit: no images", fit(nil), nil, nil, "no images"},
-		{"fit: counts disagree", fit(nil), good, []uint8{1}, "2 images but 1 labels"},
-		{"fit: label out of range", fit(nil), good, []uint8{1, 10}, "label 10 at index 1 is out of range"},
-		{"fit: zero epochs", fit(func(o *tfmodel.FitOptions) { o.Epochs = 0 }), good, []uint8{1, 2}, "epochs 0 must be positive"},
-		{"fit: negative batch size", fit(func(o *tfmodel.FitOptions) { o.BatchSize = -1 }), good, []uint8{1, 2}, "batch size -1 must be positive"},
-		{"fit: zero batch size", fit(func(o *tfmodel.FitOptions) { o.BatchSize = 0 }), good, []uint8{1, 2}, "batch size 0 must be positive"},
-		{"fit: initial epoch past the end", fit(func(o *tfmodel.FitOptions) { o.InitialEpoch = 1 }), good, []uint8{1, 2}, "initial epoch 1"},
-		{"fit: bad validation data", fit(func(o *tfmodel.FitOptions) { o.ValidationImages = good; o.ValidationLabels = []uint8{3} }), good, []uint8{1, 2}, "validation data: 2 images but 1 labels"},
-		{"evaluate: counts disagree", evaluate, good, []uint8{1, 2, 3}, "2 images but 3 labels"},
-		{"evaluate: label out of range", evaluate, good, []uint8{255, 0}, "label 255 at index 0"},
-		{"predict: partial image", predict, make([]float32, 100), nil, "100 image values"},
+		{"fit: wrong example shape", fit(nil), tensor.Float32{Shape: []int{1, 784}, Data: make([]float32, 784)}, labels([]uint8{1}), "x has shape [1 784], examples of shape [784]; the model takes (None, 28, 28)"},
+		{"fit: shape and data disagree", fit(nil), tensor.Float32{Shape: []int{2, 28, 28}, Data: make([]float32, 785)}, labels([]uint8{1, 1}), "shape [2 28 28] holds 1568 values, the data has 785"},
+		{"fit: no images", fit(nil), tensor.Float32{}, nil, "no targets"},
+		{"fit: counts disagree", fit(nil), good, labels([]uint8{1}), "2 examples but 1 targets"},
+		{"fit: label out of range", fit(nil), good, labels([]uint8{1, 10}), "label 10 at index 1 is out of range"},
+		{"fit: float targets for a sparse loss", fit(nil), good, tensor.Float32{Shape: []int{2, 10}, Data: make([]float32, 20)}, "takes integer class labels"},
+		{"fit: zero epochs", fit(func(o *tfmodel.FitOptions) { o.Epochs = 0 }), good, labels([]uint8{1, 2}), "epochs 0 must be positive"},
+		{"fit: negative batch size", fit(func(o *tfmodel.FitOptions) { o.BatchSize = -1 }), good, labels([]uint8{1, 2}), "batch size -1 must be positive"},
+		{"fit: zero batch size", fit(func(o *tfmodel.FitOptions) { o.BatchSize = 0 }), good, labels([]uint8{1, 2}), "batch size 0 must be positive"},
+		{"fit: initial epoch past the end", fit(func(o *tfmodel.FitOptions) { o.InitialEpoch = 1 }), good, labels([]uint8{1, 2}), "initial epoch 1"},
+		{"fit: bad validation data", fit(func(o *tfmodel.FitOptions) { o.ValidationX = good; o.ValidationY = labels([]uint8{3}) }), good, labels([]uint8{1, 2}), "validation data: 2 examples but 1 targets"},
+		{"evaluate: counts disagree", evaluate, good, labels([]uint8{1, 2, 3}), "2 examples but 3 targets"},
+		{"evaluate: label out of range", evaluate, good, labels([]uint8{255, 0}), "label 255 at index 0"},
+		{"predict: wrong shape", predict, tensor.Float32{Shape: []int{1, 10, 10}, Data: make([]float32, 100)}, nil, "examples of shape [10 10]; the model takes (None, 28, 28)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -147,7 +160,8 @@ func TestBadInputIsAnError(t *testing.T) {
 	// The model still works after all that.
 	probs, err := m.Predict(good, tfmodel.PredictOptions{})
 	require.NoError(t, err)
-	assert.Len(t, probs, 20)
+	assert.Equal(t, []int{2, 10}, probs.Shape)
+	assert.Len(t, probs.Data, 20)
 }
 
 func TestFitStopsWhenCancelled(t *testing.T) {
@@ -156,15 +170,15 @@ func TestFitStopsWhenCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	steps := 0
 	opts := tfmodel.DefaultFitOptions()
-	opts.Callbacks = []tfmodel.Callback{tfmodel.CallbackFunc(func(*tfmodel.Sequential, int, tfmodel.EpochLogs) (tfmodel.Action, error) {
+	opts.Callbacks = []tfmodel.Callback{tfmodel.CallbackFunc(func(*tfmodel.Sequential, int, tfmodel.Logs) (tfmodel.Action, error) {
 		steps++
 		cancel() // after the first epoch
 		return tfmodel.Continue, nil
 	})}
-	h, err := m.Fit(ctx, d.trainX[:640*784], d.trainY[:640], opts)
+	h, err := m.Fit(ctx, d.trainX.Slice(0, 640), d.trainY.Slice(0, 640), opts)
 	assert.True(t, errors.Is(err, context.Canceled), "got %v", err)
 	assert.Equal(t, 1, steps)
-	assert.Len(t, h.Loss, 1, "the completed epoch is in the history")
+	assert.Len(t, h.History["loss"], 1, "the completed epoch is in the history")
 }
 
 func TestPredictMatchesEvaluateAndCheckpointRestores(t *testing.T) {
@@ -172,15 +186,15 @@ func TestPredictMatchesEvaluateAndCheckpointRestores(t *testing.T) {
 	m := newTutorialModel(t, 3)
 	opts := tfmodel.DefaultFitOptions()
 	opts.Epochs = 1
-	_, err := m.Fit(context.Background(), d.trainX[:6400*784], d.trainY[:6400], opts)
+	_, err := m.Fit(context.Background(), d.trainX.Slice(0, 6400), d.trainY.Slice(0, 6400), opts)
 	require.NoError(t, err)
-	x, y := d.testX[:1000*784], d.testY[:1000]
+	x, y := d.testX.Slice(0, 1000), d.testY.Slice(0, 1000)
 	probs, err := m.Predict(x, tfmodel.PredictOptions{BatchSize: 100})
 	require.NoError(t, err)
-	require.Len(t, probs, 1000*10)
+	require.Len(t, probs.Data, 1000*10)
 	correct := 0
-	for i := range y {
-		row := probs[i*10 : (i+1)*10]
+	for i := range y.Data {
+		row := probs.Data[i*10 : (i+1)*10]
 		best := 0
 		var sum float32
 		for c, p := range row {
@@ -190,13 +204,13 @@ func TestPredictMatchesEvaluateAndCheckpointRestores(t *testing.T) {
 			}
 		}
 		assert.InDelta(t, 1, sum, 1e-5, "row %d sums to %g", i, sum)
-		if best == int(y[i]) {
+		if best == int(y.Data[i]) {
 			correct++
 		}
 	}
-	_, acc, err := m.Evaluate(x, y, tfmodel.EvaluateOptions{})
+	evalLogs, err := m.Evaluate(x, y, tfmodel.EvaluateOptions{})
 	require.NoError(t, err)
-	assert.InDelta(t, float64(correct)/1000, acc, 1e-6) // accuracy is a float32 ratio
+	assert.InDelta(t, float64(correct)/1000, evalLogs["accuracy"], 1e-6) // accuracy is a float32 ratio
 
 	prefix := filepath.Join(t.TempDir(), "ckpt")
 	require.NoError(t, m.SaveCheckpoint(prefix))

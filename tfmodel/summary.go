@@ -27,16 +27,15 @@ func (m *Sequential) Summary(w io.Writer) error {
 	b.WriteString(row("┃", "Layer (type)", "Output Shape", "Param #"))
 	b.WriteString(rule("┡", "╇", "┩", "━"))
 	var total int64
-	for i, l := range m.specs {
-		params := int64(0)
-		if l.kind == "Dense" {
-			params = int64(l.in)*int64(l.out) + int64(l.out)
-		}
+	in := m.inputShape
+	for i, l := range m.layers {
+		params := l.Params(in)
 		total += params
-		b.WriteString(row("│", fmt.Sprintf("%s (%s)", l.name, l.kind), fmt.Sprintf("(None, %d)", l.out), thousands(params)))
-		if i < len(m.specs)-1 {
+		b.WriteString(row("│", fmt.Sprintf("%s (%s)", l.Name(), l.ClassName()), shapeString(m.shapes[i]), thousands(params)))
+		if i < len(m.layers)-1 {
 			b.WriteString(rule("├", "┼", "┤", "─"))
 		}
+		in = m.shapes[i]
 	}
 	b.WriteString(rule("└", "┴", "┘", "─"))
 	fmt.Fprintf(&b, " Total params: %s (%s)\n", thousands(total), byteSize(total*4))
@@ -49,8 +48,10 @@ func (m *Sequential) Summary(w io.Writer) error {
 // Params is the number of trainable parameters.
 func (m *Sequential) Params() int64 {
 	var total int64
-	for _, l := range m.specs[1:] {
-		total += int64(l.in)*int64(l.out) + int64(l.out)
+	in := m.inputShape
+	for i, l := range m.layers {
+		total += l.Params(in)
+		in = m.shapes[i]
 	}
 	return total
 }

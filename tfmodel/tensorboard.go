@@ -36,15 +36,11 @@ func (t *TensorBoard) TrainBegin(m *Sequential, _ *Position) error {
 }
 
 // EpochEnd writes the epoch's metrics.
-func (t *TensorBoard) EpochEnd(_ *Sequential, epoch int, logs EpochLogs) (Action, error) {
+func (t *TensorBoard) EpochEnd(_ *Sequential, epoch int, logs Logs) (Action, error) {
 	if t.run == nil {
 		return Continue, fmt.Errorf("tensorboard %s: not open (Fit calls TrainBegin first)", t.LogDir)
 	}
-	values := map[string]float64{"loss": logs.Loss, "accuracy": logs.Accuracy}
-	if logs.HasValidation {
-		values["val_loss"], values["val_accuracy"] = logs.ValLoss, logs.ValAccuracy
-	}
-	return Continue, t.run.Epoch(epoch, values)
+	return Continue, t.run.Epoch(epoch, logs)
 }
 
 // TrainEnd closes the event files.

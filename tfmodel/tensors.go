@@ -6,6 +6,8 @@ import (
 	"unsafe"
 
 	tf "github.com/galeone/tensorflow/tensorflow/go"
+
+	"github.com/gokeras/fashion/tensor"
 )
 
 // The Go bindings build tensors from nested slices by reflection, element
@@ -45,3 +47,33 @@ func bytesOf[T float32 | int32](s []T) []byte {
 
 // scalar reads a float32 scalar tensor.
 func scalar(t *tf.Tensor) float64 { return float64(t.Value().(float32)) }
+
+// tensorOf makes a TensorFlow tensor of a batch of examples or targets.
+func tensorOf(t tensor.Tensor) (*tf.Tensor, error) {
+	switch v := t.(type) {
+	case tensor.Float32:
+		return float32Tensor(v.Data, dims64(v.Shape)...)
+	case tensor.Int32:
+		return int32Tensor(v.Data, dims64(v.Shape)...)
+	}
+	return nil, fmt.Errorf("targets of type %T: want tensor.Int32 or tensor.Float32", t)
+}
+
+// sliceOf returns examples [lo, hi) of t.
+func sliceOf(t tensor.Tensor, lo, hi int) tensor.Tensor {
+	switch v := t.(type) {
+	case tensor.Float32:
+		return v.Slice(lo, hi)
+	case tensor.Int32:
+		return v.Slice(lo, hi)
+	}
+	return t
+}
+
+func dims64(shape []int) []int64 {
+	d := make([]int64, len(shape))
+	for i, s := range shape {
+		d[i] = int64(s)
+	}
+	return d
+}

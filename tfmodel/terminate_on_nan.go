@@ -23,12 +23,12 @@ var ErrLossNotFinite = errors.New("the loss is not finite")
 type TerminateOnNaN struct{}
 
 // EpochEnd does nothing: the watch is per step.
-func (TerminateOnNaN) EpochEnd(*Sequential, int, EpochLogs) (Action, error) { return Continue, nil }
+func (TerminateOnNaN) EpochEnd(*Sequential, int, Logs) (Action, error) { return Continue, nil }
 
 // BatchEnd stops training when the loss is NaN or infinite.
-func (TerminateOnNaN) BatchEnd(_ *Sequential, _, _ int, logs EpochLogs) error {
-	if math.IsNaN(logs.Loss) || math.IsInf(logs.Loss, 0) {
-		return fmt.Errorf("%w (%g): training diverged, stopping (a lower learning rate may help)", ErrLossNotFinite, logs.Loss)
+func (TerminateOnNaN) BatchEnd(_ *Sequential, _, _ int, logs Logs) error {
+	if math.IsNaN(logs["loss"]) || math.IsInf(logs["loss"], 0) {
+		return fmt.Errorf("%w (%g): training diverged, stopping (a lower learning rate may help)", ErrLossNotFinite, logs["loss"])
 	}
 	return nil
 }

@@ -46,15 +46,15 @@ func TestTerminateOnNaN(t *testing.T) {
 			h, err := m.Fit(context.Background(), x, y, o)
 			if tt.wantErr == "" {
 				require.NoError(t, err)
-				require.Len(t, h.Loss, 2)
-				assert.True(t, math.IsNaN(h.Loss[1]), "the loss went NaN: %v", h.Loss)
+				require.Len(t, h.History["loss"], 2)
+				assert.True(t, math.IsNaN(h.History["loss"][1]), "the loss went NaN: %v", h.History["loss"])
 			} else {
 				require.Error(t, err)
 				assert.ErrorContains(t, err, tt.wantErr)
 			}
 			if tt.terminate {
 				require.ErrorIs(t, err, ErrLossNotFinite)
-				assert.Empty(t, h.Loss, "stopped within the first epoch")
+				assert.Empty(t, h.History["loss"], "stopped within the first epoch")
 				pos := m.Position()
 				assert.Equal(t, 0, pos.Epoch)
 				assert.Less(t, pos.Step, 4, "at the step the loss went NaN, not later")
@@ -112,12 +112,12 @@ func TestHugeBatchSize(t *testing.T) {
 		h, err := m.Fit(context.Background(), x, y, o)
 		require.NoError(t, err, "batch %d", batch)
 		assert.Equal(t, []int{1, 1}, steps, "batch %d: one step per epoch", batch)
-		assert.Len(t, h.ValLoss, 2)
-		_, _, err = m.Evaluate(x, y, EvaluateOptions{BatchSize: batch})
+		assert.Len(t, h.History["val_loss"], 2)
+		_, err = m.Evaluate(x, y, EvaluateOptions{BatchSize: batch})
 		require.NoError(t, err)
 		probs, err := m.Predict(x, PredictOptions{BatchSize: batch})
 		require.NoError(t, err)
-		assert.Len(t, probs, 64*smallClasses)
+		assert.Len(t, probs.Data, 64*smallClasses)
 	}
 	assert.Equal(t, 1, ceilDiv(5, math.MaxInt))
 	assert.Equal(t, 2, ceilDiv(math.MaxInt, math.MaxInt/2+1))
@@ -127,8 +127,8 @@ func TestHugeBatchSize(t *testing.T) {
 // batchFunc hears every step.
 type batchFunc func(epoch, step int)
 
-func (f batchFunc) EpochEnd(*Sequential, int, EpochLogs) (Action, error) { return Continue, nil }
-func (f batchFunc) BatchEnd(_ *Sequential, epoch, step int, _ EpochLogs) error {
+func (f batchFunc) EpochEnd(*Sequential, int, Logs) (Action, error) { return Continue, nil }
+func (f batchFunc) BatchEnd(_ *Sequential, epoch, step int, _ Logs) error {
 	f(epoch, step)
 	return nil
 }

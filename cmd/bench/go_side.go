@@ -24,6 +24,7 @@ import (
 	"github.com/gokeras/fashion/internal/pyenv"
 	"github.com/gokeras/fashion/loader"
 	"github.com/gokeras/fashion/savedmodel"
+	"github.com/gokeras/fashion/tensor"
 	"github.com/gokeras/fashion/tfmodel"
 )
 
@@ -216,7 +217,11 @@ func childGoTrain(ctx context.Context, cfg config) (*trainResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	trainX, testX := data.Train.Scaled(), data.Test.Scaled()
+	images := func(s *loader.Split) tensor.Float32 {
+		return tensor.Float32{Shape: []int{s.Len(), loader.Rows, loader.Cols}, Data: s.Scaled()}
+	}
+	trainX, testX := images(&data.Train), images(&data.Test)
+	trainY, testY := tensor.Labels(data.Train.Labels), tensor.Labels(data.Test.Labels)
 	m, err := tfmodel.NewSequential(
 		tfmodel.Flatten(loader.Rows, loader.Cols),
 		tfmodel.Dense(128, "relu"),
@@ -236,19 +241,19 @@ func childGoTrain(ctx context.Context, cfg config) (*trainResult, error) {
 	fit := tfmodel.DefaultFitOptions()
 	fit.Epochs, fit.BatchSize, fit.Seed = cfg.Epochs, cfg.BatchSize, uint64(cfg.FirstSeed)
 	var ends []time.Time
-	fit.Callbacks = []tfmodel.Callback{tfmodel.CallbackFunc(func(*tfmodel.Sequential, int, tfmodel.EpochLogs) (tfmodel.Action, error) {
+	fit.Callbacks = []tfmodel.Callback{tfmodel.CallbackFunc(func(*tfmodel.Sequential, int, tfmodel.Logs) (tfmodel.Action, error) {
 		ends = append(ends, time.Now())
 		return tfmodel.Continue, nil
 	})}
 	start := time.Now()
-	h, err := m.Fit(ctx, trainX, data.Train.Labels, fit)
+	h, err := m.Fit(ctx, trainX, trainY, fit)
 	if err != nil {
 		return nil, err
 	}
 	res := &trainResult{
 		Seed: cfg.FirstSeed, Epochs: cfg.Epochs, BatchSize: cfg.BatchSize, TrainExamples: data.Train.Len(),
 		PeakRSSKBAfterTraining: maxRSSKB(),
-		TrainLoss:              h.Loss[len(h.Loss)-1], TrainAccuracy: h.Accuracy[len(h.Accuracy)-1],
+		TrainLoss:              last(h.History["loss"]), TrainAccuracy: last(h.History["accuracy"]),
 		Versions: map[string]string{"go": goVersion(), "tensorflow": tf.Version()},
 		Threads:  &threadsInfo{IntraOp: cfg.IntraOp, InterOp: cfg.InterOp},
 		OneDNN:   onednn.Setting(),
@@ -258,9 +263,11 @@ func childGoTrain(ctx context.Context, cfg config) (*trainResult, error) {
 		res.EpochSeconds = append(res.EpochSeconds, e.Sub(prev).Seconds())
 		prev = e
 	}
-	if res.TestLoss, res.TestAccuracy, err = m.Evaluate(testX, data.Test.Labels, tfmodel.EvaluateOptions{BatchSize: cfg.BatchSize}); err != nil {
+	test, err := m.Evaluate(testX, testY, tfmodel.EvaluateOptions{BatchSize: cfg.BatchSize})
+	if err != nil {
 		return nil, err
 	}
+	res.TestLoss, res.TestAccuracy = test["loss"], test["accuracy"]
 	res.PredictImages = data.Test.Len()
 	predict := func() error {
 		_, err := m.Predict(testX, tfmodel.PredictOptions{BatchSize: cfg.BatchSize})
@@ -289,6 +296,7 @@ func childGoLatency(cfg config) (*goLatency, error) {
 		return nil, err
 	}
 	img := data.Test.Scaled()[latencyImage*loader.ImageSize : (latencyImage+1)*loader.ImageSize]
+	one := tensor.Float32{Shape: []int{1, loader.Rows, loader.Cols}, Data: img}
 	dirs := strings.Split(cfg.childModels, ",")
 	res := &goLatency{Image: latencyImage}
 	var closers []func()
@@ -306,7 +314,7 @@ func childGoLatency(cfg config) (*goLatency, error) {
 		}
 		closers = append(closers, func() { sm.Close() })
 		fns = append(fns, func() error {
-			_, err := sm.Predict(img, 1)
+			_, err := sm.Predict(one)
 			return err
 		})
 		return nil
@@ -490,4 +498,12 @@ func (t *tailBuffer) String() string {
 		s = "...\n" + s
 	}
 	return s
+}
+
+// last is the last value of a history's series.
+func last(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	return v[len(v)-1]
 }

@@ -191,9 +191,9 @@ var methodText = fmt.Sprintf(`- **Processes.** Every measurement runs in a child
   rounds in which every method of that side predicts test image 0 once, in
   turn (so drifting load hits all methods alike), each call from host array
   in to host array out:
-  Go's savedmodel.Load + Model.Predict(img, 1) on the SavedModel tfmodel.Save
-  wrote (and on the one Keras's model.export wrote); Keras's model.predict on
-  a (1, 28, 28) array with the .keras model loaded back by
+  Go's savedmodel.Load + Model.Predict of a [1 28 28] tensor on the SavedModel
+  tfmodel.Save wrote (and on the one Keras's model.export wrote); Keras's
+  model.predict on a (1, 28, 28) array with the .keras model loaded back by
   keras.saving.load_model (Keras 3 builds a tf.data pipeline for every
   predict call, which is most of its latency); the serving_default
   signature of both SavedModels loaded with tf.saved_model.load, called with

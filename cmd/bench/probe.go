@@ -190,16 +190,28 @@ func probeStepFloor(opts *tf.SessionOptions, k, runs int) ([]float64, error) {
 	labels := variable("data/labels", tf.Int32, []int64{n},
 		op.RandomUniformInt(init.SubScope("labels"), op.Const(init.SubScope("labels_shape"), []int64{n}),
 			op.Const(init.SubScope("lo"), int32(0)), op.Const(init.SubScope("hi"), int32(classes))))
-	layers := []struct {
-		name    string
-		in, out int64
-		act     graph.Activation
-	}{{"dense", features, hidden, graph.ReLU}, {"dense_1", hidden, classes, graph.Softmax}}
+	// The tutorial's layers, built once for their variables (Keras's
+	// initial weights), then again per step over fresh reads of them, so
+	// that each step runs the model's own forward pass (graph.Forward).
+	layers := []graph.Layer{graph.NewFlatten(), graph.NewDense(hidden, graph.ReLU), graph.NewDense(classes, graph.Softmax)}
+	if err := graph.NameLayers(layers); err != nil {
+		return nil, err
+	}
 	var weights []*graph.Variable
-	for i, l := range layers {
-		weights = append(weights,
-			variable(l.name+"/kernel", tf.Float, []int64{l.in, l.out}, graph.GlorotUniform(init.SubScope(l.name), [2]int64{l.in, l.out}, [2]int64{1, int64(i)})),
-			variable(l.name+"/bias", tf.Float, []int64{l.out}, graph.Zeros(init.SubScope(l.name+"_b"), []int64{l.out})))
+	b := &graph.Builder{Root: s, Seed: 1}
+	in := []int{features}
+	for _, l := range layers {
+		built, err := l.Build(b, in)
+		if err != nil {
+			return nil, err
+		}
+		for _, w := range built.Weights() {
+			inits = append(inits, w.Init)
+		}
+		weights = append(weights, built.Weights()...)
+		if in, err = l.OutputShape(in); err != nil {
+			return nil, err
+		}
 	}
 	adam := graph.DefaultAdam()
 	state, err := adam.NewState(s, weights)
@@ -222,6 +234,10 @@ func probeStepFloor(opts *tf.SessionOptions, k, runs int) ([]float64, error) {
 		return nil, err
 	}
 
+	accuracy, err := graph.GetMetric("accuracy", []int{}, []int{classes})
+	if err != nil {
+		return nil, err
+	}
 	batch := op.Placeholder(s.SubScope("batch"), tf.Int32, op.PlaceholderShape(tf.MakeShape(int64(k*batchSize))))
 	var prev []*tf.Operation
 	for step := range k {
@@ -235,18 +251,30 @@ func probeStepFloor(opts *tf.SessionOptions, k, runs int) ([]float64, error) {
 			op.Const(ss.SubScope("begin"), []int32{int32(step * batchSize)}), op.Const(ss.SubScope("size"), []int32{batchSize}))
 		x := op.ResourceGather(ss.SubScope("x"), images.Handle, idx, tf.Float)
 		y := op.ResourceGather(ss.SubScope("y"), labels.Handle, idx, tf.Int32)
-		reads := make([]*graph.Variable, len(weights))
-		for i, w := range weights {
-			reads[i] = &graph.Variable{Name: w.Name, DType: w.DType, Shape: w.Shape, Handle: w.Handle, Value: read(w)}
+		byName := map[string]*graph.Variable{}
+		for _, w := range weights {
+			byName[w.Name] = w
 		}
-		h := graph.Flatten(ss, x, features)
-		var logits tf.Output
-		for i, l := range layers {
-			d := &graph.Dense{Name: l.name, Units: int(l.out), Activation: l.act, Kernel: reads[2*i], Bias: reads[2*i+1]}
-			h, logits = d.Call(ss, h)
+		var reads []*graph.Variable
+		sb := &graph.Builder{Root: s, Inference: true, Variable: func(name string, dtype tf.DataType, shape []int64) (*graph.Variable, error) {
+			w := byName[name]
+			r := &graph.Variable{Name: w.Name, DType: w.DType, Shape: w.Shape, Handle: w.Handle, Value: read(w)}
+			reads = append(reads, r)
+			return r, nil
+		}}
+		var built []graph.Built
+		in := []int{features}
+		for _, l := range layers {
+			bl, err := l.Build(sb, in)
+			if err != nil {
+				return nil, err
+			}
+			built = append(built, bl)
+			in, _ = l.OutputShape(in)
 		}
-		loss := graph.SparseCategoricalCrossentropy(ss, logits, y)
-		grads, err := graph.Gradients(ss, logits, loss.LogitsGrads, reads)
+		out := graph.Forward(ss, built, x, true)
+		loss := graph.NewSparseCategoricalCrossentropy(false).Compute(ss, y, out)
+		grads, err := graph.Gradients(ss, loss.Wrt, loss.Grad, reads)
 		if err != nil {
 			return nil, err
 		}
@@ -257,9 +285,9 @@ func probeStepFloor(opts *tf.SessionOptions, k, runs int) ([]float64, error) {
 		// The running loss and accuracy, as tfmodel updates them.
 		ms := ss.SubScope("metrics")
 		count := op.Cast(ms.SubScope("n"), op.Size(ms.SubScope("size"), y), tf.Float)
-		correct := op.Sum(ms.SubScope("correct"), graph.Matches(ms, h, y), op.Const(ms.SubScope("axis"), []int32{0}))
+		correct := op.Sum(ms.SubScope("correct"), accuracy.Values(ms, y, out.Out), op.Const(ms.SubScope("axis"), []int32{0}))
 		updates := []*tf.Operation{apply,
-			lossMean.Update(ms.SubScope("loss"), op.Mul(ms.SubScope("weighted"), loss.Value, count), count),
+			lossMean.Update(ms.SubScope("loss"), op.Mul(ms.SubScope("weighted"), loss.Mean, count), count),
 			accMean.Update(ms.SubScope("accuracy"), correct, count)}
 		prev = []*tf.Operation{op.NoOp(ss.WithControlDependencies(updates...).SubScope("done"))}
 	}

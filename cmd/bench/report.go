@@ -70,7 +70,7 @@ func (t trainResult) summary() string {
 // prediction, one entry per timed call.
 type goLatency struct {
 	Image int `json:"image"`
-	// savedmodel.Load + Model.Predict(img, 1) on the SavedModel Go wrote.
+	// savedmodel.Load + Model.Predict of a [1 28 28] tensor on the SavedModel Go wrote.
 	SavedModelPredict []float64 `json:"savedmodel_predict_seconds"`
 	// The same SavedModel through a bare Session.Run of its serving
 	// signature, tensors copied flat, with the benchmark's thread settings:

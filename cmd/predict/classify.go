@@ -10,6 +10,7 @@ import (
 	"slices"
 
 	"github.com/gokeras/fashion/loader"
+	"github.com/gokeras/fashion/tensor"
 )
 
 // item is one image to classify and, once classify has run, its result.
@@ -100,13 +101,14 @@ func testItem(ctx context.Context, dataDir string, i int) *item {
 
 // predictor is what classify needs of a *savedmodel.Model.
 type predictor interface {
-	Predict(images []float32, n int) ([]float32, error)
+	Predict(x tensor.Float32) (tensor.Float32, error)
 }
 
 // classify runs the model once on all the items that have pixels, a single
 // batch being much faster than one run per image, and keeps each one's top
-// k classes.
-func classify(model predictor, items []*item, k int) error {
+// k classes. image is the shape of one image as the model takes it (see
+// imageShape).
+func classify(model predictor, image []int, items []*item, k int) error {
 	var batch []float32
 	var ready []*item
 	for _, it := range items {
@@ -118,12 +120,20 @@ func classify(model predictor, items []*item, k int) error {
 	if len(ready) == 0 {
 		return nil
 	}
-	probs, err := model.Predict(batch, len(ready))
+	x, err := tensor.NewFloat32(batch, append([]int{len(ready)}, image...)...)
+	if err != nil {
+		return fmt.Errorf("preparing %d images of shape %v: %w", len(ready), image, err)
+	}
+	probs, err := model.Predict(x)
 	if err != nil {
 		return err
 	}
+	// The signature promised [-1 10]; a graph can still break the promise.
+	if want := []int{len(ready), loader.NumClasses}; !slices.Equal(probs.Shape, want) {
+		return fmt.Errorf("the model gave an output of shape %v for %d images, want %v", probs.Shape, len(ready), want)
+	}
 	for i, it := range ready {
-		row := probs[i*loader.NumClasses : (i+1)*loader.NumClasses]
+		row := probs.Data[i*loader.NumClasses : (i+1)*loader.NumClasses]
 		it.top = topK(row, k)
 		it.scores = !isDistribution(row)
 	}

@@ -190,6 +190,20 @@ func TestEndToEndNonUTF8Name(t *testing.T) {
 // of its serving MetaGraph and the tensor its serving signature outputs.
 func editedModel(t *testing.T, src string, edit func(g *graphpb.GraphDef, out *corepb.TensorInfo)) string {
 	t.Helper()
+	return editedMetaGraph(t, src, func(mg *corepb.MetaGraphDef) {
+		sig := mg.GetSignatureDef()[savedmodel.DefaultSignature]
+		require.NotNil(t, sig)
+		require.Len(t, sig.GetOutputs(), 1)
+		for _, out := range sig.GetOutputs() {
+			edit(mg.GetGraphDef(), out)
+		}
+	})
+}
+
+// editedMetaGraph copies the SavedModel at src and lets edit change its
+// serving MetaGraph.
+func editedMetaGraph(t *testing.T, src string, edit func(mg *corepb.MetaGraphDef)) string {
+	t.Helper()
 	dst := filepath.Join(t.TempDir(), "model")
 	require.NoError(t, filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -212,12 +226,7 @@ func editedModel(t *testing.T, src string, edit func(g *graphpb.GraphDef, out *c
 	require.NoError(t, proto.Unmarshal(data, &sm))
 	for _, mg := range sm.GetMetaGraphs() {
 		if tags := mg.GetMetaInfoDef().GetTags(); len(tags) == 1 && tags[0] == savedmodel.ServeTag {
-			sig := mg.GetSignatureDef()[savedmodel.DefaultSignature]
-			require.NotNil(t, sig)
-			require.Len(t, sig.GetOutputs(), 1)
-			for _, out := range sig.GetOutputs() {
-				edit(mg.GetGraphDef(), out)
-			}
+			edit(mg)
 		}
 	}
 	data, err = proto.Marshal(&sm)
@@ -393,4 +402,68 @@ func TestEndToEndTrustModel(t *testing.T) {
 	content, err := os.ReadFile(written)
 	require.NoError(t, err, "-trust-model ran the graph, WriteFile included")
 	assert.Equal(t, "written by the model\n", string(content))
+}
+
+// A model that is not a Fashion-MNIST classifier loads (savedmodel serves
+// any model) but is refused before any image is read, with the message
+// that names what predict needs. The edits change what the signature
+// declares, which is all predict looks at.
+func TestEndToEndModelItCannotClassify(t *testing.T) {
+	dims := func(d ...int64) *shapepb.TensorShapeProto {
+		p := &shapepb.TensorShapeProto{}
+		for _, n := range d {
+			p.Dim = append(p.Dim, &shapepb.TensorShapeProto_Dim{Size: n})
+		}
+		return p
+	}
+	only := func(m map[string]*corepb.TensorInfo) *corepb.TensorInfo {
+		require.Len(t, m, 1)
+		for _, v := range m {
+			return v
+		}
+		return nil
+	}
+	for _, tc := range []struct {
+		name string
+		edit func(sig *corepb.SignatureDef)
+		want string // after `signature "serving_default": ` unless it starts with "no "
+	}{
+		{"32×32 input", func(sig *corepb.SignatureDef) { only(sig.Inputs).TensorShape = dims(-1, 32, 32) },
+			"input shape [-1 32 32], want [-1 28 28] or [-1 784]"},
+		{"input of unknown rank", func(sig *corepb.SignatureDef) {
+			only(sig.Inputs).TensorShape = &shapepb.TensorShapeProto{UnknownRank: true}
+		}, "input shape unknown, want [-1 28 28] or [-1 784]"},
+		{"5 classes", func(sig *corepb.SignatureDef) { only(sig.Outputs).TensorShape = dims(-1, 5) },
+			"output shape [-1 5], want [-1 10]"},
+		{"uint8 input", func(sig *corepb.SignatureDef) { only(sig.Inputs).Dtype = typespb.DataType_DT_UINT8 },
+			"input dtype DT_UINT8, want DT_FLOAT"},
+		{"float64 output", func(sig *corepb.SignatureDef) { only(sig.Outputs).Dtype = typespb.DataType_DT_DOUBLE },
+			"output dtype DT_DOUBLE, want DT_FLOAT"},
+		{"two outputs", func(sig *corepb.SignatureDef) {
+			sig.Outputs["logits"] = proto.Clone(only(sig.Outputs)).(*corepb.TensorInfo)
+		}, "has 2 outputs [logits probabilities], want 1"},
+		{"sparse input", func(sig *corepb.SignatureDef) {
+			only(sig.Inputs).Encoding = &corepb.TensorInfo_CooSparse_{CooSparse: &corepb.TensorInfo_CooSparse{
+				ValuesTensorName: "images:0", IndicesTensorName: "images:0", DenseShapeTensorName: "images:0"}}
+		}, "input and output must be dense tensors"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			model := editedMetaGraph(t, trainedModel(t), func(mg *corepb.MetaGraphDef) {
+				tc.edit(mg.GetSignatureDef()[savedmodel.DefaultSignature])
+			})
+			code, stdout, stderr := runInProcess("-model", model, "-test-index", "0")
+			assert.Equal(t, 1, code)
+			assert.Empty(t, stdout)
+			assert.Equal(t, "predict: savedmodel: load "+model+`: signature "serving_default": `+tc.want+"\n", stderr)
+		})
+	}
+	t.Run("no serving_default", func(t *testing.T) {
+		model := editedMetaGraph(t, trainedModel(t), func(mg *corepb.MetaGraphDef) {
+			delete(mg.GetSignatureDef(), savedmodel.DefaultSignature)
+		})
+		code, stdout, stderr := runInProcess("-model", model, "-test-index", "0")
+		assert.Equal(t, 1, code)
+		assert.Empty(t, stdout)
+		assert.Equal(t, "predict: savedmodel: load "+model+`: no "serving_default" signature (it has [serving_uint8])`+"\n", stderr)
+	})
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/gokeras/fashion/tensor"
 )
 
 // hangVar names a hidden setting for tests: when it is set, predict's model
@@ -20,11 +22,11 @@ const hangLine = "predict: the model hangs in Predict (" + hangVar + ")"
 // hangingModel is the model hangVar asks for.
 type hangingModel struct{ stderr io.Writer }
 
-func (m hangingModel) Predict([]float32, int) ([]float32, error) {
+func (m hangingModel) Predict(tensor.Float32) (tensor.Float32, error) {
 	fmt.Fprintln(m.stderr, hangLine)
 	var never chan struct{}
 	<-never
-	return nil, nil
+	return tensor.Float32{}, nil
 }
 
 // hangFromEnv returns the hanging model if the environment asks for it.

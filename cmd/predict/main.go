@@ -51,6 +51,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer loaded.Close()
+	image, err := imageShape(loaded)
+	if err != nil {
+		fmt.Fprintf(stderr, "predict: %v\n", err)
+		return 1
+	}
 	var model predictor = loaded
 	if hanging, ok := hangFromEnv(stderr); ok {
 		model = hanging
@@ -71,7 +76,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "predict: %v\n", err)
 		return 1
 	}
-	if err := classify(model, items, cfg.top); err != nil {
+	if err := classify(model, image, items, cfg.top); err != nil {
 		fmt.Fprintf(stderr, "predict: %v\n", err)
 		return 1
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -12,32 +13,40 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gokeras/fashion/loader"
+	"github.com/gokeras/fashion/tensor"
 )
 
-// fakeModel records its calls and gives image i probability 0.5 + i/100
-// for class i (mod 10), the rest spread evenly.
+// fakeModel records the shapes it is called with and gives image i
+// probability 0.5 + i/100 for class i (mod 10), the rest spread evenly;
+// with classes set, that many classes instead of ten.
 type fakeModel struct {
-	calls []int
-	err   error
+	calls   [][]int
+	err     error
+	classes int
 }
 
-func (f *fakeModel) Predict(images []float32, n int) ([]float32, error) {
-	f.calls = append(f.calls, n)
+func (f *fakeModel) Predict(x tensor.Float32) (tensor.Float32, error) {
+	f.calls = append(f.calls, x.Shape)
 	if f.err != nil {
-		return nil, f.err
+		return tensor.Float32{}, f.err
 	}
-	probs := make([]float32, 0, n*loader.NumClasses)
+	classes := loader.NumClasses
+	if f.classes > 0 {
+		classes = f.classes
+	}
+	n := x.Len()
+	probs := make([]float32, 0, n*classes)
 	for i := range n {
 		top := 0.5 + float32(i)/100
-		for c := range loader.NumClasses {
-			p := (1 - top) / 9
-			if c == i%loader.NumClasses {
+		for c := range classes {
+			p := (1 - top) / float32(classes-1)
+			if c == i%classes {
 				p = top
 			}
 			probs = append(probs, p)
 		}
 	}
-	return probs, nil
+	return tensor.Float32{Shape: []int{n, classes}, Data: probs}, nil
 }
 
 func TestClassifyBatchesGoodImages(t *testing.T) {
@@ -47,21 +56,30 @@ func TestClassifyBatchesGoodImages(t *testing.T) {
 		{file: "bad.png", testIndex: -1, err: errEmpty},
 		{file: "b.png", testIndex: -1, pixels: blank},
 	}
-	model := &fakeModel{}
-	require.NoError(t, classify(model, items, 2))
-	assert.Equal(t, []int{2}, model.calls, "one Predict call for the two good images")
-	assert.Equal(t, 0, items[0].top[0].label)
-	assert.InDelta(t, 0.5, items[0].top[0].prob, 1e-6)
-	assert.Len(t, items[0].top, 2)
-	assert.Nil(t, items[1].top)
-	assert.Equal(t, 1, items[2].top[0].label, "the second image of the batch")
+	for _, image := range [][]int{{28, 28}, {784}} {
+		t.Run(fmt.Sprint(image), func(t *testing.T) {
+			model := &fakeModel{}
+			require.NoError(t, classify(model, image, items, 2))
+			assert.Equal(t, [][]int{append([]int{2}, image...)}, model.calls,
+				"one Predict call for the two good images, in the shape the model takes")
+			assert.Equal(t, 0, items[0].top[0].label)
+			assert.InDelta(t, 0.5, items[0].top[0].prob, 1e-6)
+			assert.Len(t, items[0].top, 2)
+			assert.Nil(t, items[1].top)
+			assert.Equal(t, 1, items[2].top[0].label, "the second image of the batch")
+		})
+	}
 
-	model = &fakeModel{}
-	require.NoError(t, classify(model, items[1:2], 3))
+	model := &fakeModel{}
+	require.NoError(t, classify(model, []int{28, 28}, items[1:2], 3))
 	assert.Empty(t, model.calls, "no call without a good image")
 
 	model = &fakeModel{err: errors.New("boom")}
-	assert.EqualError(t, classify(model, items, 3), "boom")
+	assert.EqualError(t, classify(model, []int{28, 28}, items, 3), "boom")
+
+	// A graph that gives another shape than its signature declares.
+	model = &fakeModel{classes: 5}
+	assert.EqualError(t, classify(model, []int{28, 28}, items, 3), "the model gave an output of shape [2 5] for 2 images, want [2 10]")
 }
 
 func TestTopK(t *testing.T) {
@@ -130,7 +148,7 @@ func TestClassifyMarksScores(t *testing.T) {
 		{0.1, 0.9, 0, 0, 0, 0, 0, 0, 0, 0},
 		{float32(math.NaN()), 3, -2, 0, 0, 0, 0, 0, 0, 0},
 	}
-	require.NoError(t, classify(model, items, 3))
+	require.NoError(t, classify(model, []int{28, 28}, items, 3))
 	assert.False(t, items[0].scores)
 	assert.True(t, items[1].scores)
 	assert.Equal(t, []guess{{1, 3}, {3, 0}, {4, 0}}, items[1].top, "NaN ranks last")
@@ -139,12 +157,12 @@ func TestClassifyMarksScores(t *testing.T) {
 // rowsModel returns its rows, one per image.
 type rowsModel [][]float32
 
-func (m rowsModel) Predict(_ []float32, n int) ([]float32, error) {
+func (m rowsModel) Predict(x tensor.Float32) (tensor.Float32, error) {
 	var out []float32
-	for i := range n {
+	for i := range x.Len() {
 		out = append(out, m[i]...)
 	}
-	return out, nil
+	return tensor.Float32{Shape: []int{x.Len(), loader.NumClasses}, Data: out}, nil
 }
 
 // Outputs that are not probabilities are shown as scores, in text and in

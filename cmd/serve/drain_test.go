@@ -26,6 +26,7 @@ import (
 	"github.com/gokeras/fashion/loader"
 	"github.com/gokeras/fashion/savedmodel"
 	"github.com/gokeras/fashion/serving/apis"
+	"github.com/gokeras/fashion/tensor"
 )
 
 // TestServeSIGTERMDrainsRequestsInFlight holds a REST and a gRPC predict
@@ -42,8 +43,9 @@ func TestServeSIGTERMDrainsRequestsInFlight(t *testing.T) {
 	images := data.Test.Scaled()[:n*784]
 	m, err := savedmodel.Load(filepath.Join(base, "1"))
 	require.NoError(t, err)
-	want, err := m.Predict(images, n)
+	direct, err := m.Predict(tensor.Float32{Shape: []int{n, 28, 28}, Data: images})
 	require.NoError(t, err)
+	want := direct.Data
 	require.NoError(t, m.Close())
 
 	grpcPort, restPort := freePort(t), freePort(t)

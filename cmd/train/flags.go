@@ -36,6 +36,10 @@ type config struct {
 	patience        int
 	terminateOnNaN  bool
 	quiet           bool
+	// initFile is -init: a .keras file whose model is trained instead of
+	// the tutorial's.
+	initFile string
+	shuffle  bool
 }
 
 var errHelp = errors.New("help requested")
@@ -58,6 +62,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.Float64Var(&c.validationSplit, "validation-split", 0, "hold out this last fraction of the training data for validation, as Keras's validation_split")
 	fs.IntVar(&c.patience, "early-stopping-patience", 0, "stop when val_loss has not improved for this many epochs and restore the best weights (needs -validation-split); 0: never stop early")
 	fs.BoolVar(&c.terminateOnNaN, "terminate-on-nan", true, "stop with an error at the first step whose loss is NaN or infinite (Keras's TerminateOnNaN); false: train on (a model that is not finite is still never saved)")
+	fs.StringVar(&c.initFile, "init", "", "train the model this Keras 3 .keras file describes (architecture, compile config, weights, optimizer state) instead of the tutorial's; targets follow from its loss (see README); empty: the tutorial's model")
+	fs.BoolVar(&c.shuffle, "shuffle", true, "reshuffle the training data every epoch, as fit(shuffle=True); false: train in data order")
 	fs.BoolVar(&c.quiet, "quiet", false, "print only the summary lines: no model table, no progress bars")
 	// Errors are reported by run in one line; the usage is printed for -h only.
 	fs.SetOutput(io.Discard)
@@ -78,8 +84,14 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if err != nil {
 		return c, fmt.Errorf("-optimizer %s: %w", *optimizer, err)
 	}
-	lrSet := false
-	fs.Visit(func(f *flag.Flag) { lrSet = lrSet || f.Name == "lr" })
+	lrSet, optimizerSet := false, false
+	fs.Visit(func(f *flag.Flag) {
+		lrSet = lrSet || f.Name == "lr"
+		optimizerSet = optimizerSet || f.Name == "optimizer"
+	})
+	if c.initFile != "" && (lrSet || optimizerSet) {
+		return c, fmt.Errorf("-init %s: the optimizer and its learning rate come from the file: drop -optimizer and -lr", c.initFile)
+	}
 	if !lrSet {
 		c.lr = o.InitialLearningRate()
 	}

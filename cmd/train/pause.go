@@ -66,13 +66,13 @@ func (p *pausePoint) beforeLoad() {
 }
 
 // EpochEnd does nothing: the pause is per step.
-func (p *pausePoint) EpochEnd(*tfmodel.Sequential, int, tfmodel.EpochLogs) (tfmodel.Action, error) {
+func (p *pausePoint) EpochEnd(*tfmodel.Sequential, int, tfmodel.Logs) (tfmodel.Action, error) {
 	return tfmodel.Continue, nil
 }
 
 // BatchEnd waits at the chosen step until the context is done. It returns
 // nil then, so Fit sees the cancellation as it would between two steps.
-func (p *pausePoint) BatchEnd(_ *tfmodel.Sequential, epoch, step int, _ tfmodel.EpochLogs) error {
+func (p *pausePoint) BatchEnd(_ *tfmodel.Sequential, epoch, step int, _ tfmodel.Logs) error {
 	if epoch+1 != p.epoch || step != p.step {
 		return nil
 	}

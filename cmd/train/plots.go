@@ -8,6 +8,7 @@ import (
 
 	"github.com/gokeras/fashion/loader"
 	"github.com/gokeras/fashion/plot"
+	"github.com/gokeras/fashion/tensor"
 	"github.com/gokeras/fashion/tfmodel"
 )
 
@@ -26,25 +27,19 @@ var plotNames = []string{
 
 // drawPlots draws the tutorial's six figures and the two this project adds,
 // in the tutorial's order, and returns the files written.
-func drawPlots(ctx context.Context, dir string, data *loader.Dataset, predictions, single []float32, history *tfmodel.History) ([]string, error) {
+func drawPlots(ctx context.Context, dir string, data *loader.Dataset, predictions, single tensor.Float32, history *tfmodel.History) ([]string, error) {
 	names := loader.ClassNames()
 	classNames := names[:]
-	classes := loader.NumClasses
-	images := func(s loader.Split, n int) [][]uint8 {
-		out := make([][]uint8, n)
-		for i := range out {
-			out[i] = s.Image(i)
-		}
-		return out
+	trainImages, testImages := images(&data.Train), images(&data.Test)
+	// The tutorial's first figure shows the raw pixels, 0..255.
+	raw := make([]float32, loader.ImageSize)
+	for i, p := range data.Train.Image(0) {
+		raw[i] = float32(p)
 	}
-	probs := func(i int) []float32 { return predictions[i*classes : (i+1)*classes] }
+	rawImage := tensor.Float32{Shape: []int{loader.Rows, loader.Cols}, Data: raw}
 	predicted := make([]uint8, data.Test.Len())
 	for i := range predicted {
-		predicted[i] = uint8(argmax(probs(i)))
-	}
-	rows := make([][]float32, 15)
-	for i := range rows {
-		rows[i] = probs(i)
+		predicted[i] = uint8(argmax(predictions.Slice(i, i+1).Data))
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("plots: %w", err)
@@ -54,24 +49,24 @@ func drawPlots(ctx context.Context, dir string, data *loader.Dataset, prediction
 		name string
 		draw func(path string) error
 	}{
-		{plotNames[0], func(p string) error { return plot.Image(p, data.Train.Image(0)) }},
+		{plotNames[0], func(p string) error { return plot.Image(p, rawImage) }},
 		{plotNames[1], func(p string) error {
-			return plot.Grid(p, images(data.Train, 25), data.Train.Labels[:25], classNames)
+			return plot.Grid(p, trainImages.Slice(0, 25), data.Train.Labels[:25], classNames)
 		}},
 		{plotNames[2], func(p string) error {
-			return plot.Prediction(p, data.Test.Image(0), probs(0), int(data.Test.Labels[0]), classNames)
+			return plot.Prediction(p, testImages.Slice(0, 1), predictions.Slice(0, 1), int(data.Test.Labels[0]), classNames)
 		}},
 		{plotNames[3], func(p string) error {
-			return plot.Prediction(p, data.Test.Image(12), probs(12), int(data.Test.Labels[12]), classNames)
+			return plot.Prediction(p, testImages.Slice(12, 13), predictions.Slice(12, 13), int(data.Test.Labels[12]), classNames)
 		}},
 		{plotNames[4], func(p string) error {
-			return plot.Predictions(p, images(data.Test, 15), rows, data.Test.Labels[:15], classNames, 5, 3)
+			return plot.Predictions(p, testImages.Slice(0, 15), predictions.Slice(0, 15), data.Test.Labels[:15], classNames, 5, 3)
 		}},
 		{plotNames[5], func(p string) error {
 			return plot.Probabilities(p, single, int(data.Test.Labels[1]), classNames)
 		}},
 		{plotNames[6], func(p string) error {
-			return plot.History(p, plot.Curves{Loss: history.Loss, Accuracy: history.Accuracy, ValLoss: history.ValLoss, ValAccuracy: history.ValAccuracy})
+			return plot.History(p, history.History)
 		}},
 		{plotNames[7], func(p string) error {
 			return plot.Confusion(p, data.Test.Labels, predicted, classNames)
@@ -81,7 +76,7 @@ func drawPlots(ctx context.Context, dir string, data *loader.Dataset, prediction
 		if err := ctx.Err(); err != nil {
 			return written, err // each figure takes a moment: stop between them
 		}
-		if s.name == plotNames[6] && len(history.Loss) == 0 {
+		if s.name == plotNames[6] && len(history.Epochs) == 0 {
 			continue // a resumed run that had nothing left to train
 		}
 		path := filepath.Join(dir, s.name)

@@ -63,26 +63,22 @@ func train(ctx context.Context, cfg config, stdout, stderr io.Writer, p *phases)
 	verbose("train_labels: %s", elided(data.Train.Labels))
 	verbose("test_images.shape: (%d, %d, %d)", data.Test.Len(), loader.Rows, loader.Cols)
 	verbose("len(test_labels): %d", data.Test.Len())
-	trainX, testX := data.Train.Scaled(), data.Test.Scaled()
+	trainX, testX := images(&data.Train), images(&data.Test)
 
 	p.enter("building the model", false)
-	model, err := tfmodel.NewSequential(
-		tfmodel.Flatten(loader.Rows, loader.Cols),
-		tfmodel.Dense(128, "relu"),
-		tfmodel.Dense(loader.NumClasses, "softmax"),
-	)
+	model, err := buildModel(cfg)
 	if err != nil {
 		return err
 	}
-	compile := tfmodel.DefaultCompileOptions()
-	if compile.Optimizer, err = learningRateFromEnv(cfg.optimizer); err != nil {
-		return err
-	}
-	compile.Seed = cfg.seed
-	if err := model.Compile(compile); err != nil {
-		return err
-	}
 	defer model.Close()
+	trainY, err := targets(model, data.Train.Labels)
+	if err != nil {
+		return err
+	}
+	testY, err := targets(model, data.Test.Labels)
+	if err != nil {
+		return err
+	}
 	if !cfg.quiet {
 		if err := model.Summary(stdout); err != nil {
 			return err
@@ -90,7 +86,7 @@ func train(ctx context.Context, cfg config, stdout, stderr io.Writer, p *phases)
 	}
 
 	fit := tfmodel.DefaultFitOptions()
-	fit.Epochs, fit.BatchSize, fit.Seed = cfg.epochs, cfg.batchSize, uint64(cfg.seed)
+	fit.Epochs, fit.BatchSize, fit.Seed, fit.Shuffle = cfg.epochs, cfg.batchSize, uint64(cfg.seed), cfg.shuffle
 	if !cfg.quiet {
 		fit.Progress = stdout
 	}
@@ -118,7 +114,7 @@ func train(ctx context.Context, cfg config, stdout, stderr io.Writer, p *phases)
 		return fmt.Errorf("interrupted before training: %w", err)
 	}
 	p.enter("training", true)
-	history, err := model.Fit(ctx, trainX, data.Train.Labels, fit)
+	history, err := model.Fit(ctx, trainX, trainY, fit)
 	p.enter("finishing", false)
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
@@ -136,8 +132,8 @@ func train(ctx context.Context, cfg config, stdout, stderr io.Writer, p *phases)
 	if stopper != nil && stopper.StoppedEpoch >= 0 {
 		say("Stopped early after epoch %d: val_loss last improved at epoch %d, whose weights are restored", stopper.StoppedEpoch+1, stopper.BestEpoch+1)
 	}
-	if last := len(history.Loss) - 1; last >= 0 {
-		say("Trained %s: loss %.4f, accuracy %.4f", plural(len(history.Loss), "epoch"), history.Loss[last], history.Accuracy[last])
+	if last := len(history.Epochs) - 1; last >= 0 {
+		say("Trained %s: %s", plural(len(history.Epochs), "epoch"), lastLogs(history, last))
 	} else {
 		say("Training was already complete in %s", cfg.checkpointDir)
 	}
@@ -147,33 +143,63 @@ func train(ctx context.Context, cfg config, stdout, stderr io.Writer, p *phases)
 	if !cfg.quiet {
 		evaluate.Progress = stdout
 	}
-	_, testAcc, err := model.Evaluate(testX, data.Test.Labels, evaluate)
+	testLogs, err := model.Evaluate(testX, testY, evaluate)
 	if err != nil {
 		return err
 	}
-	say("\nTest accuracy: %.4f", testAcc)
+	if acc, ok := testLogs["accuracy"]; ok {
+		say("\nTest accuracy: %.4f", acc)
+	}
+	say("Test: %s", logsLine(testLogs))
+	if !classifies(model) {
+		// The tutorial's predictions and figures are a classifier's.
+		return saveModel(ctx, cfg, model, say, p, start)
+	}
 
-	predictions, err := model.Predict(testX, tfmodel.PredictOptions{})
+	predictionsT, err := model.Predict(testX, tfmodel.PredictOptions{})
 	if err != nil {
 		return err
 	}
+	predictions := predictionsT.Data // the tutorial prints rows of it
 	classes := loader.NumClasses
 	verbose("predictions[0]: %s", floats(predictions[:classes]))
 	verbose("np.argmax(predictions[0]): %d (%s)", argmax(predictions[:classes]), classNames[argmax(predictions[:classes])])
 	verbose("test_labels[0]: %d (%s)", data.Test.Labels[0], classNames[data.Test.Labels[0]])
 
 	// The tutorial's single-image flow: one image is a batch of one.
-	img := testX[1*loader.ImageSize : 2*loader.ImageSize]
+	img := testX.Slice(1, 2)
 	verbose("img.shape: (%d, %d)", loader.Rows, loader.Cols)
 	verbose("np.expand_dims(img, 0).shape: (1, %d, %d)", loader.Rows, loader.Cols)
-	single, err := model.Predict(img, tfmodel.PredictOptions{})
+	singleT, err := model.Predict(img, tfmodel.PredictOptions{})
 	if err != nil {
 		return err
 	}
+	single := singleT.Data
 	verbose("predictions_single: [%s]", floats(single))
 	say("np.argmax(predictions_single[0]): %d (%s), true label %d (%s)",
 		argmax(single), classNames[argmax(single)], data.Test.Labels[1], classNames[data.Test.Labels[1]])
 
+	if err := saveModel(ctx, cfg, model, say, p, start); err != nil {
+		return err
+	}
+	if cfg.plotsDir != "" {
+		p.enter("drawing the plots", false)
+		files, err := drawPlots(ctx, cfg.plotsDir, data, predictionsT, singleT, history)
+		if errors.Is(err, context.Canceled) {
+			return fmt.Errorf("interrupted while drawing the plots, %d written: %w", len(files), err)
+		}
+		if err != nil {
+			return err
+		}
+		say("Wrote %d plots to %s: %s", len(files), cfg.plotsDir, joinNames(files))
+	}
+	say("Done in %s", time.Since(start).Round(time.Second))
+	return nil
+}
+
+// saveModel writes the SavedModel and, with -keras, the .keras file; a
+// model that is not a classifier of images (-init) ends the run here.
+func saveModel(ctx context.Context, cfg config, model *tfmodel.Sequential, say func(string, ...any), p *phases, start time.Time) error {
 	// Save refuses a model that is not finite (ErrNotFinite): with
 	// -terminate-on-nan=false training goes on past a NaN loss, but what
 	// it ends with is not written where a good model is expected.
@@ -184,7 +210,8 @@ func train(ctx context.Context, cfg config, stdout, stderr io.Writer, p *phases)
 	if err := model.Save(cfg.outDir); err != nil {
 		return err
 	}
-	say("Saved the model to %s (SavedModel: serving_default takes images float32 [-1, 28, 28] in [0, 1])", cfg.outDir)
+	in, out := model.SignatureKeys()
+	say("Saved the model to %s (SavedModel: serving_default takes %s float32 %v, gives %s)", cfg.outDir, in, append([]int{-1}, model.InputShape()...), out)
 
 	if cfg.kerasFile != "" {
 		if err := ctx.Err(); err != nil {
@@ -197,17 +224,8 @@ func train(ctx context.Context, cfg config, stdout, stderr io.Writer, p *phases)
 		say("Saved the model to %s (Keras 3: keras.models.load_model reads it)", cfg.kerasFile)
 	}
 
-	if cfg.plotsDir != "" {
-		p.enter("drawing the plots", false)
-		files, err := drawPlots(ctx, cfg.plotsDir, data, predictions, single, history)
-		if errors.Is(err, context.Canceled) {
-			return fmt.Errorf("interrupted while drawing the plots, %d written: %w", len(files), err)
-		}
-		if err != nil {
-			return err
-		}
-		say("Wrote %d plots to %s: %s", len(files), cfg.plotsDir, joinNames(files))
+	if !classifies(model) {
+		say("Done in %s", time.Since(start).Round(time.Second))
 	}
-	say("Done in %s", time.Since(start).Round(time.Second))
 	return nil
 }

@@ -2,14 +2,19 @@
 
     hostile_h5.py GOOD OUT SECRET FIFO OTHER
 
-GOOD is the weights file of the tutorial's model, compiled and with
-Adam's state, as Go writes it. Each file written into OUT is a copy of it
+GOOD is the weights file of a model with layers dense and dense_1,
+compiled and with Adam's state, as Go writes it. Each file written into OUT is a copy of it
 in which one object reaches outside the file, the ways Keras 3 refuses
 ("Not allowed: H5 file with ..."): external storage in SECRET or in FIFO,
 an external link into OTHER (another model's weights) or into FIFO, soft
 links to a dataset or group elsewhere in the file, and a virtual dataset
 whose source is FIFO. Each is a file that an unguarded reader loads
 without complaint, or blocks on forever.
+
+One more, unwritten_huge.h5, stays inside the file but lies as much: a
+dataset created and never written, whose header claims 4 GiB of values
+that the file does not hold (h5py allocates no storage for it; a reader
+that trusts the header allocates the 4 GiB and gets the fill value).
 
 h5py only records the names of the external files, it opens none of them,
 so FIFO need not exist yet: the Go test makes it afterwards, and the
@@ -68,6 +73,11 @@ def main(good, out, secret, fifo, other):
         layout[:] = h5py.VirtualSource(fifo, "x", shape=shape, dtype=dtype)
         f.create_virtual_dataset(at, layout)
 
+    def unwritten(f):
+        at = "layers/dense/vars/0"
+        del f[at]
+        f.create_dataset(at, shape=(1 << 16, 1 << 14), dtype="<f4")
+
     made = [
         variant("external_secret.h5", external(secret, "layers/dense/vars/0")),
         variant("external_fifo.h5", external(fifo, "layers/dense/vars/0")),
@@ -77,6 +87,7 @@ def main(good, out, secret, fifo, other):
         variant("soft_link.h5", soft_dataset),
         variant("soft_group.h5", soft_group),
         variant("virtual_fifo.h5", virtual),
+        variant("unwritten_huge.h5", unwritten),
     ]
     print(json.dumps({"made": made}))
 

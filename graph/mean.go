@@ -5,16 +5,6 @@ import (
 	"github.com/galeone/tensorflow/tensorflow/go/op"
 )
 
-// Matches returns, per example, 1 where the most probable class equals the
-// label and 0 elsewhere: Keras's sparse_categorical_accuracy, which "accuracy"
-// means for integer labels and a softmax output. probs is [N, classes], labels
-// [N] int32.
-func Matches(s *op.Scope, probs, labels tf.Output) tf.Output {
-	s = sub(s, "accuracy")
-	predicted := op.ArgMax(sub(s, "ArgMax"), probs, op.Const(sub(s, "axis"), int32(-1)), op.ArgMaxOutputType(tf.Int32))
-	return op.Cast(sub(s, "Cast"), op.Equal(sub(s, "Equal"), predicted, labels), tf.Float)
-}
-
 // Mean is a running mean kept in two variables, total and count, as Keras's
 // metrics keep it: each update adds a batch, Result is total / count, Reset
 // starts over. Keeping it in the graph lets a training step update its

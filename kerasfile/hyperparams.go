@@ -8,9 +8,9 @@ import (
 	"strconv"
 )
 
-// Adam's hyperparameters must keep a training step finite: the step is
-// learning_rate · m̂ / (√v̂ + epsilon), with m̂ and v̂ divided by
-// 1 − beta^t. An infinite or zero rate, a beta of 1 or more, or an epsilon
+// An optimizer's hyperparameters must keep a training step finite. Adam's
+// step is learning_rate · m̂ / (√v̂ + epsilon), with m̂ and v̂ divided by
+// 1 − beta^t: an infinite or zero rate, a beta of 1 or more, or an epsilon
 // of 0 turns the weights into NaN or infinities at the first step (or
 // freezes them), so Read and Write refuse them, naming the field and its
 // value. Each check takes label, the field's name where it is reported,
@@ -42,43 +42,23 @@ func checkEpsilon(label, text string, v float64) error {
 	return fmt.Errorf("%s %s out of range: want a finite number > 0", label, text)
 }
 
-// validateAdam checks a model's optimizer before Write and after Read.
-func validateAdam(o *Adam) error {
-	g := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
-	if err := checkLearningRate("learning rate", strconv.FormatFloat(float64(o.LearningRate), 'g', -1, 32), float64(o.LearningRate)); err != nil {
-		return err
-	}
-	if err := checkBeta("beta_1", g(o.Beta1), o.Beta1); err != nil {
-		return err
-	}
-	if err := checkBeta("beta_2", g(o.Beta2), o.Beta2); err != nil {
-		return err
-	}
-	if err := checkEpsilon("epsilon", g(o.Epsilon), o.Epsilon); err != nil {
-		return err
-	}
-	if o.Iterations < 0 {
-		return fmt.Errorf("%d iterations", o.Iterations)
-	}
-	return nil
-}
-
-// parseHyper reads the number raw of the Adam config field key, nil if the
-// config leaves it out, and checks it. The text of the number is kept for
-// the error: 1e400, which no float64 holds, is reported as written.
-func parseHyper(key string, raw json.RawMessage, check func(label, text string, v float64) error) (*float64, error) {
+// parseHyper reads the number raw of the config field key of an optimizer
+// of class, nil if the config leaves it out, and checks it. The text of
+// the number is kept for the error: 1e400, which no float64 holds, is
+// reported as written.
+func parseHyper(class, key string, raw json.RawMessage, check func(label, text string, v float64) error) (*float64, error) {
 	if isNull(raw) {
 		return nil, nil
 	}
 	var n json.Number
 	if t := bytes.TrimSpace(raw); t[0] == '"' || json.Unmarshal(t, &n) != nil {
-		return nil, fmt.Errorf("Adam %s %s is not a number", key, raw)
+		return nil, fmt.Errorf("%s %s %s is not a number", class, key, raw)
 	}
 	// ParseFloat returns ±Inf for a number out of float64's range, which
 	// the check refuses.
 	v, _ := strconv.ParseFloat(string(n), 64)
 	if err := check(key, string(n), v); err != nil {
-		return nil, fmt.Errorf("Adam %w", err)
+		return nil, fmt.Errorf("%s %w", class, err)
 	}
 	return &v, nil
 }
