@@ -8,6 +8,7 @@ import (
 	tg "github.com/galeone/tfgo"
 
 	"github.com/gokeras/fashion/graph"
+	"github.com/gokeras/fashion/tensor"
 )
 
 // network is a compiled model: its graph, built once, and the handles into
@@ -157,7 +158,7 @@ func build(m *Sequential, opts CompileOptions, metrics []graph.Metric) (*network
 		return nil, err
 	}
 	batchLoss := loss.Compute(es, n.y, pred)
-	evalUpdates := updateMetrics(es, evalMeans, batchLoss.Mean, metrics, pred.Out, n.y)
+	evalUpdates := updateMetrics(es, evalMeans, batchLoss.Mean, metrics, pred.Out, n.y, tensor.Size(m.targetShape(loss)))
 	n.evalUpdate = op.NoOp(es.WithControlDependencies(evalUpdates...).SubScope("update"))
 	var resets []*tf.Operation
 	for _, mean := range evalMeans {
@@ -247,7 +248,7 @@ func (n *network) buildTraining(root *op.Scope, m *Sequential, opts CompileOptio
 	if err != nil {
 		return err
 	}
-	updates := updateMetrics(s.SubScope("metrics"), means, loss.Mean, metrics, pred.Out, y)
+	updates := updateMetrics(s.SubScope("metrics"), means, loss.Mean, metrics, pred.Out, y, tensor.Size(m.targetShape(opts.Loss)))
 	updates = append(append(updates, apply), pred.Updates...)
 	step := op.NoOp(s.WithControlDependencies(updates...).SubScope("step"))
 	var resets []*tf.Operation
@@ -288,9 +289,15 @@ func newMeans(root *op.Scope, prefix string, names []string) ([]*graph.Mean, err
 // running means (the loss first), weighting by the batch's size as Keras
 // does: the loss's mean times N over N, a metric's sum of per-example
 // values over N.
-func updateMetrics(s *op.Scope, means []*graph.Mean, loss tf.Output, metrics []graph.Metric, pred, target tf.Output) []*tf.Operation {
-	n := op.Cast(s.SubScope("n"), op.Slice(s.SubScope("batch_size"), op.Shape(s.SubScope("shape"), pred), op.Const(s.SubScope("begin"), []int32{0}), op.Const(s.SubScope("len"), []int32{1})), tf.Float)
-	n = op.Reshape(s.SubScope("n_scalar"), n, op.Const(s.SubScope("scalar"), []int32{}))
+func updateMetrics(s *op.Scope, means []*graph.Mean, loss tf.Output, metrics []graph.Metric, pred, target tf.Output, targetValues int) []*tf.Operation {
+	// The batch's size, from the targets' size: for class labels (one value
+	// per example) the Size→Cast the tutorial's step always had; for
+	// targets of k values each, that over k (exact: sizes are small
+	// integers).
+	n := op.Cast(s.SubScope("n"), op.Size(s.SubScope("size"), target), tf.Float)
+	if k := targetValues; k > 1 {
+		n = op.Div(s.SubScope("per_example"), n, op.Const(s.SubScope("k"), float32(k)))
+	}
 	updates := []*tf.Operation{means[0].Update(s.SubScope("loss"), op.Mul(s.SubScope("weighted"), loss, n), n)}
 	for i, mt := range metrics {
 		ms := s.SubScope(mt.Name())

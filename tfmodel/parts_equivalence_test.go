@@ -210,6 +210,8 @@ func TestPartsMatchKeras(t *testing.T) {
 		require.NoError(t, err)
 		pred, err := m.Predict(x, PredictOptions{BatchSize: batch})
 		require.NoError(t, err)
+		require.NoError(t, m.Save(filepath.Join(dir, "savedmodel")))
+		require.NoError(t, m.SaveKeras(filepath.Join(dir, "model.keras")))
 		runs = append(runs, goSide{c: c, dir: dir, history: h, final: final.weights, eval: eval, pred: pred})
 	}
 
@@ -220,8 +222,29 @@ func TestPartsMatchKeras(t *testing.T) {
 	out, err := pyenv.Run(context.Background(), args...)
 	require.NoError(t, err, "%s", out)
 
+	// Python TensorFlow serves each SavedModel Go wrote: the signature's
+	// only input and output, with Go's predictions.
+	_, err = pyenv.Run(context.Background(), append([]string{"-c", savedModelPredict}, args[1:]...)...)
+	require.NoError(t, err)
+
 	for _, r := range runs {
 		t.Run(r.c.name, func(t *testing.T) {
+			sp, _, err := npy.ReadFile[float32](filepath.Join(r.dir, "savedmodel_predict.npy"))
+			require.NoError(t, err)
+			require.Len(t, sp, len(r.pred.Data))
+			var served float64
+			for j := range sp {
+				served = max(served, math.Abs(float64(sp[j]-r.pred.Data[j])))
+			}
+			assert.LessOrEqual(t, served, 1e-6, "tf.saved_model.load's serving_default against Go's Predict (batch size changes MatMul's blocking)")
+			kp, _, err := npy.ReadFile[float32](filepath.Join(r.dir, "keras_file_predict.npy"))
+			require.NoError(t, err)
+			var loaded float64
+			for j := range kp {
+				loaded = max(loaded, math.Abs(float64(kp[j]-r.pred.Data[j])))
+			}
+			assert.Zero(t, loaded, "keras.models.load_model of Go's .keras predicts what Go predicts")
+
 			var kh struct {
 				History map[string][]any `json:"history"`
 			}
@@ -251,7 +274,7 @@ func TestPartsMatchKeras(t *testing.T) {
 			for k, v := range ke {
 				note(math.Abs(jsonFloat(t, v) - r.eval[k]))
 			}
-			kp, _, err := npy.ReadFile[float32](filepath.Join(r.dir, "keras_predict.npy"))
+			kp, _, err = npy.ReadFile[float32](filepath.Join(r.dir, "keras_predict.npy"))
 			require.NoError(t, err)
 			require.Len(t, kp, len(r.pred.Data))
 			for j := range kp {
@@ -262,6 +285,23 @@ func TestPartsMatchKeras(t *testing.T) {
 		})
 	}
 }
+
+// savedModelPredict runs each case's SavedModel in Python TensorFlow on
+// its x.npy, through serving_default's only input, and writes the only
+// output to savedmodel_predict.npy.
+const savedModelPredict = `
+import os, sys
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+import numpy as np, tensorflow as tf
+for d in sys.argv[1:]:
+    fn = tf.saved_model.load(os.path.join(d, "savedmodel")).signatures["serving_default"]
+    (name,) = fn.structured_input_signature[1].keys()
+    (out,) = fn(**{name: tf.constant(np.load(os.path.join(d, "x.npy")))}).values()
+    np.save(os.path.join(d, "savedmodel_predict.npy"), out.numpy())
+    import keras
+    m = keras.models.load_model(os.path.join(d, "model.keras"))
+    np.save(os.path.join(d, "keras_file_predict.npy"), m.predict(np.load(os.path.join(d, "x.npy")), batch_size=32, verbose=0))
+`
 
 func shapeOf(v *graph.Variable) []int {
 	s := make([]int, len(v.Shape))

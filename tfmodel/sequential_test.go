@@ -26,6 +26,18 @@ func TestSummaryMatchesKeras(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, string(want), b.String())
 	assert.Equal(t, int64(101770), m.Params())
+
+	// Other layers, as Keras 3 prints the same model (testdata made by
+	// .venv's Keras: Input(28, 28), Reshape(784), Dense(64, gelu),
+	// Dropout(0.2), Reshape(8, 8), Flatten, Dense(1, sigmoid)).
+	m, err = tfmodel.NewSequential(tfmodel.Input(28, 28), tfmodel.Reshape(784), tfmodel.Dense(64, "gelu"),
+		tfmodel.Dropout(0.2), tfmodel.Reshape(8, 8), tfmodel.Flatten(), tfmodel.Dense(1, "sigmoid"))
+	require.NoError(t, err)
+	b.Reset()
+	require.NoError(t, m.Summary(&b))
+	want, err = os.ReadFile("testdata/summary_parts.golden")
+	require.NoError(t, err)
+	assert.Equal(t, string(want), b.String())
 }
 
 func TestNewSequentialRejectsBadLayers(t *testing.T) {
