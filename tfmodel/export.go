@@ -12,15 +12,15 @@ import (
 
 // Signature keys and tensor names of the SavedModel that Save writes.
 const (
-	// ServingDefault takes "images", float32 [-1, 28, 28] scaled to [0, 1]
-	// as the tutorial scales them, and gives "probabilities", float32
-	// [-1, 10].
+	// ServingDefault takes the model's input, float32 [-1, input...], and
+	// gives its output (see SignatureKeys for the names): for the tutorial
+	// "images" [-1, 28, 28] scaled to [0, 1] and "probabilities" [-1, 10].
 	ServingDefault = savedmodel.DefaultSignature
-	// ServingPixels takes "pixels", the raw uint8 [-1, 28, 28] images, and
-	// scales them in the graph, so a serving client need not know the
-	// model's preprocessing. Its "probabilities" equal ServingDefault's bit
-	// for bit: float32(p)/255 in float32 equals the tutorial's
-	// float32(p/255.0) for every byte p.
+	// ServingPixels, written for models of images, takes "pixels", the raw
+	// uint8 images, and scales them in the graph, so a serving client need
+	// not know the model's preprocessing. Its output equals
+	// ServingDefault's bit for bit: float32(p)/255 in float32 equals the
+	// tutorial's float32(p/255.0) for every byte p.
 	ServingPixels = "serving_uint8"
 )
 

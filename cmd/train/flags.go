@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"strconv"
 	"strings"
 
@@ -89,8 +90,13 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		lrSet = lrSet || f.Name == "lr"
 		optimizerSet = optimizerSet || f.Name == "optimizer"
 	})
-	if c.initFile != "" && (lrSet || optimizerSet) {
-		return c, fmt.Errorf("-init %s: the optimizer and its learning rate come from the file: drop -optimizer and -lr", c.initFile)
+	if c.initFile != "" {
+		if lrSet || optimizerSet {
+			return c, fmt.Errorf("-init %s: the optimizer and its learning rate come from the file: drop -optimizer and -lr", c.initFile)
+		}
+		if _, err := os.Stat(c.initFile); err != nil {
+			return c, fmt.Errorf("-init %s: %w", c.initFile, err)
+		}
 	}
 	if !lrSet {
 		c.lr = o.InitialLearningRate()

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -104,4 +105,17 @@ m.save(sys.argv[1])
 	assert.Contains(t, stderr, `unknown activation "silu": want one of [linear relu sigmoid tanh softmax gelu]`) // Keras stores swish as silu
 	assert.Contains(t, stderr, file)
 	assert.NotContains(t, stdout, "Epoch 1/1")
+}
+
+func TestShuffleFlag(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "model")
+	for args, want := range map[string]bool{"": true, "-shuffle=false": false, "-shuffle": true} {
+		argv := []string{"-out", out, "-plots", ""}
+		if args != "" {
+			argv = append(argv, args)
+		}
+		cfg, err := parseFlags(argv, io.Discard)
+		require.NoError(t, err, args)
+		assert.Equal(t, want, cfg.shuffle, "%q", args)
+	}
 }

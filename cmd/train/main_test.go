@@ -124,6 +124,8 @@ func TestTrainRejectsBadFlags(t *testing.T) {
 		{"unknown flag", []string{"-speed", "fast"}, "flag provided but not defined: -speed"},
 		{"argument", []string{"extra"}, "unexpected argument \"extra\""},
 		{"unknown optimizer", []string{"-optimizer", "adamm"}, `-optimizer adamm: unknown optimizer "adamm"; supported: adam, adamw, rmsprop, sgd`},
+		{"-init with -optimizer", []string{"-init", file, "-optimizer", "sgd"}, "the optimizer and its learning rate come from the file: drop -optimizer and -lr"},
+		{"-init of nothing", []string{"-init", file + ".missing"}, "-init " + file + ".missing: stat"},
 		{"optimizer only Keras has", []string{"-optimizer", "nadam"}, `-optimizer nadam: optimizer "nadam": Keras has it but it is not implemented here; supported: adam, adamw, rmsprop, sgd`},
 	}
 	for _, tt := range tests {
@@ -138,7 +140,7 @@ func TestTrainRejectsBadFlags(t *testing.T) {
 	stdout, stderr, code := runCommand(t, bin, "-h")
 	assert.Equal(t, 0, code)
 	assert.Empty(t, stdout)
-	for _, flag := range []string{"-data", "-epochs", "-batch-size", "-optimizer", "-lr", "-seed", "-out", "-plots", "-keras", "-quiet"} {
+	for _, flag := range []string{"-data", "-epochs", "-batch-size", "-optimizer", "-lr", "-seed", "-out", "-plots", "-keras", "-quiet", "-init", "-shuffle"} {
 		assert.Contains(t, stderr, flag)
 	}
 }
