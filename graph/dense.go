@@ -131,3 +131,5 @@ func (d *denseBuilt) Weights() []*Variable {
 }
 
 func (d *denseBuilt) State() []*Variable { return nil }
+
+func (*denseBuilt) NonTrainable() []*Variable { return nil }

@@ -123,3 +123,5 @@ func (d *dropoutBuilt) State() []*Variable {
 	}
 	return []*Variable{d.state}
 }
+
+func (*dropoutBuilt) NonTrainable() []*Variable { return nil }

@@ -50,3 +50,5 @@ func (r *reshapeBuilt) Call(s *op.Scope, x Value, _ bool) Value {
 
 func (r *reshapeBuilt) Weights() []*Variable { return nil }
 func (r *reshapeBuilt) State() []*Variable   { return nil }
+
+func (*reshapeBuilt) NonTrainable() []*Variable { return nil }

@@ -31,7 +31,8 @@ type Layer interface {
 	// of shape in, or an error naming what does not fit.
 	OutputShape(in []int) ([]int, error)
 	// Params is the number of trainable parameters for inputs of shape in,
-	// as Keras's summary counts them.
+	// as Keras's summary counts them (NonTrainableParams, when a layer has
+	// it, counts the others).
 	Params(in []int) int64
 	// Build adds the layer's variables for inputs of shape in.
 	Build(b *Builder, in []int) (Built, error)
@@ -45,10 +46,22 @@ type Built interface {
 	// Weights are the trainable variables in Keras's order (Dense: kernel,
 	// bias): what the optimizer updates and a .keras file holds.
 	Weights() []*Variable
+	// NonTrainable are the variables that are part of the model but that
+	// the optimizer does not update (BatchNormalization's moving mean and
+	// variance, which its training Call updates): after Weights in a
+	// .keras file's vars and in a SavedModel, counted as Keras's
+	// "Non-trainable params".
+	NonTrainable() []*Variable
 	// State are non-trainable variables that training updates (Dropout's
 	// seed generator); checkpoints keep them so that a resumed run draws
 	// what the uninterrupted one would.
 	State() []*Variable
+}
+
+// NonTrainableParams is implemented by layers with non-trainable
+// variables (BatchNormalization): their number for inputs of shape in.
+type NonTrainableParams interface {
+	NonTrainableParams(in []int) int64
 }
 
 // Value is a layer's output in the graph. Logits is set when Out is the

@@ -45,6 +45,10 @@ type Layer struct {
 	// that Keras records in the layer's build_config; nil for no
 	// build_config (Keras writes none for Dropout or Reshape).
 	BuildInputShape []int
+	// NonTrainable is how many of the last Weights are not trained
+	// (BatchNormalization's moving mean and variance): the optimizer keeps
+	// no slots for them. Read sets it from the class (nonTrainableVars).
+	NonTrainable int
 	// Weights are the layer's variables in Keras's order, which is their
 	// order in model.weights.h5 (layers/<key>/vars/0, 1, ...): Dense's
 	// kernel, then its bias. A layer without variables has none.

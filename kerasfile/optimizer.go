@@ -182,8 +182,8 @@ func slotLayout(class string, c optimizerConfig) [][]string {
 }
 
 // trained is a trained variable: where it is in model.weights.h5, and its
-// shape. kerasfile takes every layer variable for a trained one, which
-// holds for layers whose variables are all trainable (Dense, Conv2D, ...).
+// shape. Every layer variable is trained but a layer's NonTrainable last
+// ones.
 type trained struct {
 	path  string
 	shape []int
@@ -195,7 +195,7 @@ func (m Model) trainedVariables() []trained {
 	var vars []trained
 	keys := m.groupKeys()
 	for i, l := range m.Layers {
-		for j, w := range l.Weights {
+		for j, w := range l.Weights[:min(max(len(l.Weights)-l.NonTrainable, 0), len(l.Weights))] {
 			vars = append(vars, trained{fmt.Sprintf("layers/%s/vars/%d", keys[i], j), w.Shape})
 		}
 	}
@@ -291,3 +291,9 @@ func (o *Optimizer) name() string {
 	json.Unmarshal(o.Config, &c)
 	return c.Name
 }
+
+// nonTrainableVars is, for the Keras layer classes whose build makes
+// non-trainable variables, how many of their last variables those are:
+// BatchNormalization's moving_mean and moving_variance follow gamma and
+// beta.
+var nonTrainableVars = map[string]int{"BatchNormalization": 2}

@@ -157,6 +157,7 @@ func readVars(f *h5, m *Model) error {
 		if l.Weights, err = readLayerVars(f, "layers/"+keys[i]); err != nil {
 			return fmt.Errorf("%s: %w", layerLabel(i, l.Name), err)
 		}
+		l.NonTrainable = min(nonTrainableVars[l.ClassName], len(l.Weights))
 	}
 	if m.Compile == nil {
 		// An uncompiled model has no optimizer; Keras ignores optimizer

@@ -30,19 +30,19 @@ func (m *Sequential) SaveKeras(path string, opts ...SaveOption) error {
 		return fail(err)
 	}
 	km := kerasfile.Model{Name: "sequential", InputShape: m.InputShape()}
-	weights := m.net.weights
 	in := m.inputShape
 	for i, l := range m.layers {
-		kl := kerasfile.Layer{ClassName: l.ClassName(), Name: l.Name(), Config: l.Config()}
+		kl := kerasfile.Layer{ClassName: l.ClassName(), Name: l.Name(), Config: l.Config(),
+			NonTrainable: len(m.net.layers[i].NonTrainable())}
 		if recordsBuild(l) {
 			kl.BuildInputShape = slices.Clone(in)
 		}
-		for range m.net.layers[i].Weights() {
-			w, err := weightOf(snap, weights[0])
+		for _, v := range m.net.layerVars[i] {
+			w, err := weightOf(snap, v)
 			if err != nil {
 				return fail(err)
 			}
-			kl.Weights, weights = append(kl.Weights, w), weights[1:]
+			kl.Weights = append(kl.Weights, w)
 		}
 		km.Layers = append(km.Layers, kl)
 		in = m.shapes[i]
@@ -217,20 +217,19 @@ func metricNames(raw json.RawMessage) ([]string, error) {
 // a .keras file's; the running metrics start from zero.
 func (m *Sequential) assignKeras(km kerasfile.Model) error {
 	snap := snapshot{}
-	weights := m.net.weights
 	for i, kl := range km.Layers {
-		want := m.net.layers[i].Weights()
+		want := m.net.layerVars[i]
 		if len(kl.Weights) != len(want) {
-			return fmt.Errorf("layer %s: %d weights, want %d", kl.Name, len(kl.Weights), len(want))
+			return fmt.Errorf("layer %s: %d variables, want %d", kl.Name, len(kl.Weights), len(want))
 		}
-		for _, w := range kl.Weights {
-			if want := shapeOfVar(weights[0]); !slices.Equal(w.Shape, want) {
-				return fmt.Errorf("layer %s: weight %s has shape %v, the layer needs %v", kl.Name, weights[0].Name, w.Shape, want)
+		for j, w := range kl.Weights {
+			v := want[j]
+			if shape := shapeOfVar(v); !slices.Equal(w.Shape, shape) {
+				return fmt.Errorf("layer %s: variable %s has shape %v, the layer needs %v", kl.Name, v.Name, w.Shape, shape)
 			}
-			if err := snap.setFloats(weights[0], w.Values); err != nil {
+			if err := snap.setFloats(v, w.Values); err != nil {
 				return fmt.Errorf("layer %s: %w", kl.Name, err)
 			}
-			weights = weights[1:]
 		}
 	}
 	st := m.net.optState

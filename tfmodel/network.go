@@ -2,6 +2,7 @@ package tfmodel
 
 import (
 	"fmt"
+	"slices"
 
 	tf "github.com/galeone/tensorflow/tensorflow/go"
 	"github.com/galeone/tensorflow/tensorflow/go/op"
@@ -17,8 +18,10 @@ type network struct {
 	graph *tf.Graph
 
 	layers     []graph.Built
-	weights    []*graph.Variable     // trainable, every layer's in Keras's order
-	layerState []*graph.Variable     // non-trainable state training updates (Dropout's seeds)
+	weights      []*graph.Variable     // trainable, every layer's in Keras's order
+	nonTrainable []*graph.Variable     // part of the model, not trained (BatchNormalization's moving statistics)
+	layerVars    [][]*graph.Variable   // each layer's weights then non-trainable variables: a .keras file's vars
+	layerState   []*graph.Variable     // state training updates, not part of the model (Dropout's seeds)
 	opt        graph.Optimizer       // as compiled
 	optState   *graph.OptimizerState // its variables, in Keras's order
 	init       *tf.Operation         // initialises weights, optimizer state and metrics
@@ -135,6 +138,8 @@ func build(m *Sequential, opts CompileOptions, metrics []graph.Metric) (*network
 		}
 		n.layers = append(n.layers, built)
 		n.weights = append(n.weights, built.Weights()...)
+		n.nonTrainable = append(n.nonTrainable, built.NonTrainable()...)
+		n.layerVars = append(n.layerVars, append(slices.Clone(built.Weights()), built.NonTrainable()...))
 		n.layerState = append(n.layerState, built.State()...)
 		in = m.shapes[i]
 	}
@@ -189,7 +194,7 @@ func build(m *Sequential, opts CompileOptions, metrics []graph.Metric) (*network
 	n.variables = newCheckpointReader(root, "checkpoint_variables", varKeys)
 	n.adamHeader = newCheckpointReader(root, "checkpoint_header_v2", adamKeys())
 	n.legacyHeader = newCheckpointReader(root, "checkpoint_header_v1", positionKeys())
-	if n.weightsSaver, err = graph.NewSaver(root, "save_weights", n.weights); err != nil {
+	if n.weightsSaver, err = graph.NewSaver(root, "save_weights", n.modelVars()); err != nil {
 		return nil, err
 	}
 	if n.assigner, err = graph.NewAssigner(root, "assign", n.saved()); err != nil {
@@ -317,10 +322,17 @@ func batchDims(example []int) []int64 {
 	return dims
 }
 
+// modelVars are the model's variables, trained or not: what a SavedModel
+// holds.
+func (n *network) modelVars() []*graph.Variable {
+	return append(slices.Clone(n.weights), n.nonTrainable...)
+}
+
 // state lists the variables that define the trained model: the weights,
-// the layers' state, then the optimizer's state.
+// the non-trainable variables, the layers' state, then the optimizer's
+// state.
 func (n *network) state() []*graph.Variable {
-	vs := append(append([]*graph.Variable(nil), n.weights...), n.layerState...)
+	vs := append(n.modelVars(), n.layerState...)
 	return append(vs, n.optState.Variables()...)
 }
 

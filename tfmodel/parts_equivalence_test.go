@@ -173,8 +173,12 @@ func TestPartsMatchKeras(t *testing.T) {
 		// What Keras needs: the case, the data, the initial weights.
 		init, err := m.readState()
 		require.NoError(t, err)
-		for i, w := range init.weights {
-			require.NoError(t, npy.WriteFile(filepath.Join(dir, fmt.Sprintf("init_%d.npy", i)), w, shapeOf(m.net.weights[i])...))
+		var vars []*graph.Variable
+		for _, vs := range m.net.layerVars {
+			vars = append(vars, vs...)
+		}
+		for i, w := range init.layerVars { // Keras's get_weights order
+			require.NoError(t, npy.WriteFile(filepath.Join(dir, fmt.Sprintf("init_%d.npy", i)), w, shapeOf(vars[i])...))
 		}
 		require.NoError(t, npy.WriteFile(filepath.Join(dir, "x.npy"), x.Data, x.Shape...))
 		switch yt := y.(type) {
@@ -212,7 +216,7 @@ func TestPartsMatchKeras(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, m.Save(filepath.Join(dir, "savedmodel")))
 		require.NoError(t, m.SaveKeras(filepath.Join(dir, "model.keras")))
-		runs = append(runs, goSide{c: c, dir: dir, history: h, final: final.weights, eval: eval, pred: pred})
+		runs = append(runs, goSide{c: c, dir: dir, history: h, final: final.layerVars, eval: eval, pred: pred})
 	}
 
 	args := []string{"testdata/parts_equivalence.py"}

@@ -11,6 +11,7 @@ import (
 // (every slot by name; momentums and velocities are Adam's, for tests).
 type stateValues struct {
 	weights               [][]float32
+	layerVars             [][]float32 // every layer's variables in a .keras file's order
 	iterations            int64
 	learningRate          float32
 	momentums, velocities [][]float32
@@ -36,6 +37,13 @@ func (m *Sequential) readState() (stateValues, error) {
 	s := stateValues{slots: map[string][][]float32{}}
 	if s.weights, err = floats(m.net.weights); err != nil {
 		return s, err
+	}
+	for _, vs := range m.net.layerVars {
+		values, err := floats(vs)
+		if err != nil {
+			return s, err
+		}
+		s.layerVars = append(s.layerVars, values...)
 	}
 	for name, vs := range st.Slots {
 		if s.slots[name], err = floats(vs); err != nil {

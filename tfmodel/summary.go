@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/gokeras/fashion/graph"
 )
 
 // Summary writes Keras's model.summary() table:
@@ -26,11 +28,15 @@ func (m *Sequential) Summary(w io.Writer) error {
 	b.WriteString(rule("┏", "┳", "┓", "━"))
 	b.WriteString(row("┃", "Layer (type)", "Output Shape", "Param #"))
 	b.WriteString(rule("┡", "╇", "┩", "━"))
-	var total int64
+	var total, frozen int64
 	in := m.inputShape
 	for i, l := range m.layers {
 		params := l.Params(in)
 		total += params
+		if nt, ok := l.(graph.NonTrainableParams); ok {
+			params += nt.NonTrainableParams(in)
+			frozen += nt.NonTrainableParams(in)
+		}
 		b.WriteString(row("│", fmt.Sprintf("%s (%s)", l.Name(), l.ClassName()), shapeString(m.shapes[i]), thousands(params)))
 		if i < len(m.layers)-1 {
 			b.WriteString(rule("├", "┼", "┤", "─"))
@@ -38,9 +44,9 @@ func (m *Sequential) Summary(w io.Writer) error {
 		in = m.shapes[i]
 	}
 	b.WriteString(rule("└", "┴", "┘", "─"))
-	fmt.Fprintf(&b, " Total params: %s (%s)\n", thousands(total), byteSize(total*4))
+	fmt.Fprintf(&b, " Total params: %s (%s)\n", thousands(total+frozen), byteSize((total+frozen)*4))
 	fmt.Fprintf(&b, " Trainable params: %s (%s)\n", thousands(total), byteSize(total*4))
-	fmt.Fprintf(&b, " Non-trainable params: 0 (%s)\n", byteSize(0))
+	fmt.Fprintf(&b, " Non-trainable params: %s (%s)\n", thousands(frozen), byteSize(frozen*4))
 	_, err := io.WriteString(w, b.String())
 	return err
 }
