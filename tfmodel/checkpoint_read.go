@@ -66,7 +66,9 @@ func (m *Sequential) readCheckpoint(prefix string) (*checkpoint, error) {
 
 	out, err := m.readKeys(m.net.variables, prefix)
 	if err != nil {
-		return fail(err)
+		// A checkpoint of another model (other layers, other shapes) lacks
+		// this one's variables or holds them in other shapes.
+		return fail(fmt.Errorf("%w: it holds another model's variables: %v", ErrCheckpointSettings, err))
 	}
 	vars := m.net.saved()
 	c.snap = make(snapshot, len(vars))

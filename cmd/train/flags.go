@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/gokeras/fashion/graph"
+	"github.com/gokeras/fashion/internal/tutorial"
 )
 
 // config is the command line, validated.
@@ -41,6 +42,8 @@ type config struct {
 	// the tutorial's.
 	initFile string
 	shuffle  bool
+	// model is -model: the tutorial's MLP or the CNN (tutorial.Models).
+	model string
 }
 
 var errHelp = errors.New("help requested")
@@ -63,6 +66,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.Float64Var(&c.validationSplit, "validation-split", 0, "hold out this last fraction of the training data for validation, as Keras's validation_split")
 	fs.IntVar(&c.patience, "early-stopping-patience", 0, "stop when val_loss has not improved for this many epochs and restore the best weights (needs -validation-split); 0: never stop early")
 	fs.BoolVar(&c.terminateOnNaN, "terminate-on-nan", true, "stop with an error at the first step whose loss is NaN or infinite (Keras's TerminateOnNaN); false: train on (a model that is not finite is still never saved)")
+	fs.StringVar(&c.model, "model", "mlp", "the model to train: mlp (the tutorial's Flatten → Dense(128, relu) → Dense(10, softmax)) or cnn (two Conv2D and MaxPooling2D blocks, Dropout(0.5), Dense(10, softmax): Keras's simple convnet)")
 	fs.StringVar(&c.initFile, "init", "", "train the model this Keras 3 .keras file describes (architecture, compile config, weights, optimizer state) instead of the tutorial's; targets follow from its loss (see README); empty: the tutorial's model")
 	fs.BoolVar(&c.shuffle, "shuffle", true, "reshuffle the training data every epoch, as fit(shuffle=True); false: train in data order")
 	fs.BoolVar(&c.quiet, "quiet", false, "print only the summary lines: no model table, no progress bars")
@@ -90,7 +94,15 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		lrSet = lrSet || f.Name == "lr"
 		optimizerSet = optimizerSet || f.Name == "optimizer"
 	})
+	modelSet := false
+	fs.Visit(func(f *flag.Flag) { modelSet = modelSet || f.Name == "model" })
+	if !tutorial.Known(c.model) {
+		return c, fmt.Errorf("-model %s: want one of %s", c.model, strings.Join(tutorial.Models, ", "))
+	}
 	if c.initFile != "" {
+		if modelSet {
+			return c, fmt.Errorf("-init %s: the model comes from the file: drop -model", c.initFile)
+		}
 		if lrSet || optimizerSet {
 			return c, fmt.Errorf("-init %s: the optimizer and its learning rate come from the file: drop -optimizer and -lr", c.initFile)
 		}

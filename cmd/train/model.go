@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/gokeras/fashion/graph"
+	"github.com/gokeras/fashion/internal/tutorial"
 	"github.com/gokeras/fashion/loader"
 	"github.com/gokeras/fashion/tensor"
 	"github.com/gokeras/fashion/tfmodel"
@@ -15,18 +16,18 @@ import (
 // to tell from the rest: Sandal, Sneaker, Ankle boot.
 var footwear = []uint8{5, 7, 9}
 
-// buildModel is the tutorial's model, compiled as the tutorial compiles it
-// (with -optimizer and -lr), or with -init the model of a .keras file,
-// compiled as the file says.
+// buildModel is the -model, the tutorial's by default, compiled as the
+// tutorial compiles it (with -optimizer and -lr), or with -init the model
+// of a .keras file, compiled as the file says.
 func buildModel(cfg config) (*tfmodel.Sequential, error) {
 	if cfg.initFile != "" {
 		return tfmodel.LoadKerasWith(cfg.initFile, tfmodel.CompileOptions{Seed: cfg.seed})
 	}
-	model, err := tfmodel.NewSequential(
-		tfmodel.Flatten(loader.Rows, loader.Cols),
-		tfmodel.Dense(128, "relu"),
-		tfmodel.Dense(loader.NumClasses, "softmax"),
-	)
+	layers, err := tutorial.Layers(cfg.model)
+	if err != nil {
+		return nil, err
+	}
+	model, err := tfmodel.NewSequential(layers...)
 	if err != nil {
 		return nil, err
 	}
