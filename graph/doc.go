@@ -24,7 +24,15 @@
 // (Dropout's seed generator). NameLayers names layers as a fresh Keras
 // session does (dense, dense_1, ...). LayerFromConfig makes a layer from a
 // .keras file's config and KnownLayers lists the classes: Dense (linear,
-// relu, sigmoid, tanh, softmax, gelu), Flatten, Reshape and Dropout.
+// relu, sigmoid, tanh, softmax, gelu), Flatten, Reshape, Dropout, and the
+// convolutional ones, channels-last: Conv2D (strides, valid/same padding,
+// dilation through SpaceToBatchND as tf.nn.convolution runs it, since the
+// C++ Conv2D gradient ignores dilations), MaxPooling2D, AveragePooling2D,
+// GlobalAveragePooling2D, BatchNormalization (batch statistics and Keras's
+// moving-statistic update in training, the moving statistics in
+// inference; the moving statistics are NonTrainable variables) and
+// Rescaling. Shapes that cannot work (a kernel larger than its input, a
+// zero stride, BatchNormalization of a scalar) are errors at build time.
 //
 // # Losses and metrics
 //

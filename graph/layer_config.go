@@ -7,13 +7,21 @@ import (
 )
 
 // KnownLayers lists the Keras layer classes LayerFromConfig makes.
-func KnownLayers() []string { return []string{"Dense", "Dropout", "Flatten", "Reshape"} }
+func KnownLayers() []string {
+	return []string{
+		"AveragePooling2D", "BatchNormalization", "Conv2D", "Dense", "Dropout", "Flatten",
+		"GlobalAveragePooling2D", "MaxPooling2D", "Rescaling", "Reshape",
+	}
+}
 
 // LayerFromConfig makes the layer of a Keras class from its config as a
 // .keras file holds it (without name, trainable and dtype). Options Go does
 // not implement (regularizers, constraints, LoRA, quantization, another
-// data format, a Dropout noise shape) are errors naming them; an unknown
-// class is an error listing the known ones.
+// data format, a Dropout noise shape, grouped convolutions, a
+// BatchNormalization axis other than -1, synchronized or renormalised
+// batch statistics, a per-channel Rescaling) are errors naming them; an
+// unknown class is an error listing the known ones. Initializers are read
+// from the weights, as for Dense, not from the config.
 func LayerFromConfig(class string, config map[string]any) (Layer, error) {
 	c := layerConfig{class: class, m: config}
 	var l Layer
@@ -60,6 +68,26 @@ func LayerFromConfig(class string, config map[string]any) (Layer, error) {
 		}
 		c.allow("target_shape")
 		l = NewReshape(target...)
+	case "Conv2D":
+		l = c.conv2D()
+	case "MaxPooling2D":
+		size, strides, padding := c.pooling()
+		l = &MaxPooling2D{PoolSize: size, Strides: strides, Padding: padding}
+	case "AveragePooling2D":
+		size, strides, padding := c.pooling()
+		l = &AveragePooling2D{PoolSize: size, Strides: strides, Padding: padding}
+	case "GlobalAveragePooling2D":
+		c.equal("data_format", "channels_last", nil)
+		l = &GlobalAveragePooling2D{KeepDims: c.boolOr("keepdims", false)}
+	case "BatchNormalization":
+		l = c.batchNormalization()
+	case "Rescaling":
+		for _, k := range []string{"scale", "offset"} {
+			if _, isNum := config[k].(float64); !isNum && config[k] != nil {
+				c.fail("Rescaling: %s %v is not supported: want one number (not per channel)", k, config[k])
+			}
+		}
+		l = &Rescaling{Scale: c.float("scale"), Offset: c.floatOr("offset", 0)}
 	default:
 		return nil, fmt.Errorf("layer class %q is not supported: want one of %v", class, KnownLayers())
 	}
@@ -67,6 +95,55 @@ func LayerFromConfig(class string, config map[string]any) (Layer, error) {
 		return nil, err
 	}
 	return l, nil
+}
+
+func (c *layerConfig) conv2D() *Conv2D {
+	l := &Conv2D{
+		Filters:      c.int("filters"),
+		KernelSize:   c.pair("kernel_size", nil),
+		Strides:      c.pair("strides", []int{1, 1}),
+		DilationRate: c.pair("dilation_rate", []int{1, 1}),
+		Padding:      c.stringOr("padding", "valid"),
+		UseBias:      c.boolOr("use_bias", true),
+	}
+	a, err := ParseActivation(c.stringOr("activation", "linear"))
+	if err != nil {
+		c.fail("Conv2D: %w", err)
+	}
+	l.Activation = a
+	c.equal("data_format", "channels_last", nil)
+	c.equal("groups", float64(1))
+	c.null("kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint", "lora_rank", "quantization_config")
+	c.allow("kernel_initializer", "bias_initializer", "lora_alpha")
+	return l
+}
+
+// pooling reads a pooling layer's pool size, strides (null: the pool
+// size, as Keras defaults them) and padding.
+func (c *layerConfig) pooling() (size, strides [2]int, padding string) {
+	size = c.pair("pool_size", nil)
+	strides = size
+	if v, ok := c.m["strides"]; ok && v != nil {
+		strides = c.pair("strides", nil)
+	}
+	c.allow("strides")
+	c.equal("data_format", "channels_last", nil)
+	return size, strides, c.stringOr("padding", "valid")
+}
+
+func (c *layerConfig) batchNormalization() *BatchNormalization {
+	l := &BatchNormalization{
+		Momentum: c.floatOr("momentum", 0.99), Epsilon: c.floatOr("epsilon", 1e-3),
+		Center: c.boolOr("center", true), Scale: c.boolOr("scale", true),
+	}
+	c.equal("axis", float64(-1))
+	c.equal("synchronized", false)
+	c.equal("renorm", false)
+	c.null("beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint")
+	// renorm_clipping and renorm_momentum only matter with renorm.
+	c.allow("beta_initializer", "gamma_initializer", "moving_mean_initializer", "moving_variance_initializer",
+		"renorm_clipping", "renorm_momentum")
+	return l
 }
 
 // layerConfig reads a layer's config, keeping the first error.
@@ -104,6 +181,46 @@ func (c *layerConfig) float(key string) float64 {
 	return f
 }
 
+func (c *layerConfig) floatOr(key string, def float64) float64 {
+	if v, ok := c.m[key]; !ok || v == nil {
+		c.allow(key)
+		return def
+	}
+	return c.float(key)
+}
+
+// pair reads two positive sizes, given as a list or as one integer for
+// both (Keras's standardize_tuple); def, when not nil, is the value of a
+// missing or null key.
+func (c *layerConfig) pair(key string, def []int) [2]int {
+	c.allow(key)
+	v, ok := c.m[key]
+	if (!ok || v == nil) && def != nil {
+		return [2]int{def[0], def[1]}
+	}
+	var raw []any
+	switch x := v.(type) {
+	case float64:
+		raw = []any{x, x}
+	case []any:
+		raw = x
+	}
+	var p [2]int
+	if len(raw) != 2 {
+		c.fail("%s: %s %v: want an integer or a list of 2 integers", c.class, key, v)
+		return p
+	}
+	for i, e := range raw {
+		f, isNum := e.(float64)
+		if !isNum || f != math.Trunc(f) || f < 1 || f > math.MaxInt32 {
+			c.fail("%s: %s %v: want positive integers", c.class, key, v)
+			return p
+		}
+		p[i] = int(f)
+	}
+	return p
+}
+
 func (c *layerConfig) boolOr(key string, def bool) bool {
 	c.allow(key)
 	v, ok := c.m[key]
@@ -124,8 +241,10 @@ func (c *layerConfig) stringOr(key, def string) string {
 		return def
 	}
 	s, ok := v.(string)
-	if !ok {
+	if !ok && key == "activation" {
 		c.fail("%s: %s %v: want a name (a custom or serialized activation is not supported)", c.class, key, v)
+	} else if !ok {
+		c.fail("%s: %s %v: want a string", c.class, key, v)
 	}
 	return s
 }

@@ -90,7 +90,7 @@ func TestLayerFromConfig(t *testing.T) {
 		{"Dropout", `{"rate": 0.3, "seed": 7, "noise_shape": null}`, "Dropout", false},
 		{"Reshape", `{"target_shape": [5, 1]}`, "Reshape", false},
 		{"Flatten", `{"data_format": "channels_last"}`, "Flatten", false},
-		{"Conv2D", `{}`, `layer class "Conv2D" is not supported: want one of [Dense Dropout Flatten Reshape]`, true},
+		{"Conv3D", `{}`, `layer class "Conv3D" is not supported: want one of [AveragePooling2D BatchNormalization Conv2D Dense Dropout Flatten GlobalAveragePooling2D MaxPooling2D Rescaling Reshape]`, true},
 		{"Dense", `{"units": 5, "activation": "swish"}`, `unknown activation "swish"`, true},
 		{"Dense", `{"units": 5, "kernel_regularizer": {"class_name": "L2"}}`, "kernel_regularizer", true},
 		{"Dense", `{"units": 5, "lora_rank": 4}`, "lora_rank 4 is not supported", true},

@@ -4,13 +4,15 @@ cmd/bench runs this script as a child process, once per mode and seed, with
 the .venv's Python (the same TensorFlow build as the C library Go links), and
 reads the JSON it writes to --json. Two modes:
 
-  train    the tutorial's model, trained with model.fit(batch_size=32,
+  train    the model --model names (build_model: the same layers as Go's
+           internal/tutorial), trained with model.fit(batch_size=32,
            verbose=0) while a callback timestamps every epoch's end; then
            model.evaluate on the test split, model.predict throughput on the
            10,000 test images (after a warm-up call), the peak RSS reached by
            the end of training, and optionally the trained model saved as a
            .keras file and exported as a SavedModel (model.export).
-  latency  single-image prediction latency: model.predict on a (1, 28, 28)
+  latency  single-image prediction latency (any model: the saved files say
+           which): model.predict on a (1, 28, 28)
            array with the .keras model loaded back, and the serving_default
            signature of SavedModels loaded with tf.saved_model.load (the one
            Go wrote and the one Keras exported), and a direct model(x) call,
@@ -95,20 +97,46 @@ def parse_jit(value):
     return {"auto": "auto", "true": True, "false": False}[value]
 
 
+# The models of Go's internal/tutorial, layer for layer. Both take
+# (28, 28) images, so the data, the latency image and the SavedModels'
+# signatures are the same for every model.
+MODELS = ("mlp", "cnn")
+
+
+def build_model(keras, name):
+    layers = keras.layers
+    if name == "mlp":
+        # The tutorial's Flatten(input_shape=(28, 28)), in Keras 3's spelling
+        # (keras.Input first).
+        stack = [
+            layers.Flatten(),
+            layers.Dense(128, activation="relu"),
+            layers.Dense(10, activation="softmax"),
+        ]
+    elif name == "cnn":
+        # keras.io/examples/vision/mnist_convnet, on (28, 28) input.
+        stack = [
+            layers.Reshape((28, 28, 1)),
+            layers.Conv2D(32, 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Conv2D(64, 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Flatten(),
+            layers.Dropout(0.5),
+            layers.Dense(10, activation="softmax"),
+        ]
+    else:
+        raise ValueError(f"--model {name!r}: want one of {MODELS}")
+    return keras.Sequential([keras.Input(shape=(28, 28))] + stack)
+
+
 def train(args):
     import keras
 
     x_train, y_train = load_split(args.data, "train")
     x_test, y_test = load_split(args.data, "t10k")
     keras.utils.set_random_seed(args.seed)
-    model = keras.Sequential(
-        [
-            keras.Input(shape=(28, 28)),
-            keras.layers.Flatten(),
-            keras.layers.Dense(128, activation="relu"),
-            keras.layers.Dense(10, activation="softmax"),
-        ]
-    )
+    model = build_model(keras, args.model)
     model.compile(
         optimizer="adam",
         loss="sparse_categorical_crossentropy",
@@ -240,6 +268,7 @@ def latency(args):
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("mode", choices=["train", "latency"])
+    p.add_argument("--model", choices=MODELS, default=MODELS[0], help="the model to train (train; latency reads it from the saved files)")
     p.add_argument("--data", required=True, help="directory with the four Fashion-MNIST IDX files")
     p.add_argument("--json", required=True, help="where to write the results")
     p.add_argument("--intra", type=int, default=0, help="intra-op threads (0: TensorFlow's default)")

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gokeras/fashion/internal/onednn"
+	"github.com/gokeras/fashion/internal/tutorial"
 )
 
 func TestStatistics(t *testing.T) {
@@ -122,11 +123,25 @@ func TestParseFlags(t *testing.T) {
 	full, err := parseFlags(nil, &sink)
 	require.NoError(t, err)
 	assert.Empty(t, full.reduced(), "the defaults are the full run")
+	assert.Equal(t, "mlp", full.Model, "the tutorial's model by default")
 
-	for _, bad := range [][]string{{"-epochs", "0"}, {"-seeds", "0"}, {"-keras-jit", "maybe"}, {"extra"}, {"-threads", "x"}, {"-onednn", "sometimes"}} {
+	cnn, err := parseFlags([]string{"-model", "cnn"}, &sink)
+	require.NoError(t, err)
+	assert.Equal(t, "cnn", cnn.Model)
+	assert.Empty(t, cnn.reduced(), "the model is not a reduction")
+	assert.Equal(t, "go run ./cmd/bench -model cnn", cnn.Command)
+
+	for _, bad := range [][]string{{"-epochs", "0"}, {"-seeds", "0"}, {"-keras-jit", "maybe"}, {"extra"}, {"-threads", "x"}, {"-onednn", "sometimes"}, {"-model", "rnn"}} {
 		_, err := parseFlags(bad, &sink)
 		assert.Error(t, err, "%v", bad)
 	}
+	_, err = parseFlags([]string{"-model", "rnn"}, &sink)
+	assert.ErrorContains(t, err, `-model "rnn": want one of mlp, cnn`)
+}
+
+func TestModelOfOldReports(t *testing.T) {
+	assert.Equal(t, "mlp", config{}.model(), "reports from before -model measured the MLP")
+	assert.Equal(t, "cnn", config{Model: "cnn"}.model())
 }
 
 func TestFormatting(t *testing.T) {
@@ -247,10 +262,21 @@ func TestAccuracyAboveKerasIsStillOutsideTheTarget(t *testing.T) {
 
 func TestNegativeShareIsMarkedAsNoise(t *testing.T) {
 	r := sampleReport(true)
-	r.Probe.FloorRunSeconds = []float64{0.06} // 1.2 ms per step, above Go's 1.0 ms
+	r.Probe.FloorRunSeconds = []float64{0.06}     // 1.2 ms per step, above Go's 1.0 ms
+	r.Probe.OneStepRunSeconds = []float64{0.0013} // 1.28 ms less the trivial call: the unrolled figure is the floor
 	x := findRow(t, buildRows(r), "share of a step outside the kernels")
 	assert.Equal(t, "-20.0 (noise)", x.Go)
 	assert.Equal(t, "60.5", x.Python)
+}
+
+func TestKernelFloorIsTheLowerEstimate(t *testing.T) {
+	p := &probe{FloorSteps: 50, FloorRunSeconds: []float64{0.04}, OneStepRunSeconds: []float64{0.0009}, TrivialRunSeconds: []float64{20e-6}}
+	assert.InDelta(t, 0.0008, p.floorStepSeconds(), 1e-12, "unrolled: 0.8 ms, below one step less a call (0.88 ms)")
+	p.FloorRunSeconds = []float64{0.05}
+	assert.InDelta(t, 0.00088, p.floorStepSeconds(), 1e-12, "unrolled 1 ms per step: one step per run less a trivial call is lower")
+	assert.InDelta(t, 0.001, p.unrolledStepSeconds(), 1e-12)
+	p.OneStepRunSeconds = nil
+	assert.InDelta(t, 0.001, p.floorStepSeconds(), 1e-12, "no one-step runs: the unrolled figure")
 }
 
 func TestBuildRowsWithoutPython(t *testing.T) {
@@ -325,6 +351,51 @@ func TestWriteMarkdownKeepsNotes(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, strings.HasSuffix(string(second), keepMarker+notes), "notes kept word for word")
 	assert.NotContains(t, string(second), "Stale heading", "everything above the marker is rewritten")
+}
+
+func TestWriteMarkdownKeepsOtherModelsSections(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "BENCHMARKS.md")
+	mlp := sampleReport(true)
+	require.NoError(t, writeMarkdown(path, mlp, buildRows(mlp)))
+	first, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Contains(t, string(first), sectionMarker("mlp")+"\n## MLP: the tutorial's model\n")
+	assert.Contains(t, string(first), "Not measured yet: `go run ./cmd/bench -model cnn -markdown BENCHMARKS.md`", "a placeholder for the CNN")
+
+	cnn := sampleReport(true)
+	cnn.Config.Model, cnn.Config.Command = "cnn", "go run ./cmd/bench -model cnn"
+	for i := range cnn.Go {
+		cnn.Go[i].EpochSeconds = []float64{30, 20, 20}
+	}
+	require.NoError(t, writeMarkdown(path, cnn, buildRows(cnn)))
+	second, err := os.ReadFile(path)
+	require.NoError(t, err)
+	sections := modelSections(strings.SplitN(string(second), keepMarker, 2)[0])
+	require.Len(t, sections, 2)
+	assert.Equal(t, modelSections(string(first))["mlp"], sections["mlp"], "the MLP's section is kept word for word")
+	assert.Contains(t, sections["cnn"], "## CNN: Keras's \"Simple MNIST convnet\"\n")
+	assert.Contains(t, sections["cnn"], "```sh\ngo run ./cmd/bench -model cnn\n```")
+	assert.NotContains(t, string(second), "Not measured yet")
+	assert.Less(t, strings.Index(string(second), "## MLP"), strings.Index(string(second), "## CNN"), "the models in tutorial.Models order")
+	assert.Equal(t, 1, strings.Count(string(second), "## How each figure is measured\n"))
+	assert.True(t, strings.HasSuffix(string(second), keepMarker+defaultNotes), "notes kept")
+
+	// Rewriting the MLP keeps the CNN.
+	mlp.Go[0].TestAccuracy = 0.5
+	require.NoError(t, writeMarkdown(path, mlp, buildRows(mlp)))
+	third, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, sections["cnn"], modelSections(string(third))["cnn"])
+	assert.NotEqual(t, sections["mlp"], modelSections(string(third))["mlp"])
+}
+
+func TestModelSectionsOfAFileFromBeforeThem(t *testing.T) {
+	assert.Empty(t, modelSections("# Benchmarks\n\n## Results\n\n| a | b |\n"))
+}
+
+func TestAnchor(t *testing.T) {
+	assert.Equal(t, "mlp-the-tutorials-model", anchor("MLP: the tutorial's model"))
+	assert.Equal(t, "cnn-kerass-simple-mnist-convnet", anchor(`CNN: Keras's "Simple MNIST convnet"`))
 }
 
 func TestMachineParsing(t *testing.T) {
@@ -406,4 +477,29 @@ func TestReportComparesOneDNNSettings(t *testing.T) {
 	assert.Contains(t, cmp, "| ms per step | 1.000 | 0.800 | 3.040 | 3.040 |")
 	assert.Contains(t, renderReport(r, buildRows(r)), "## oneDNN on and off")
 	assert.Contains(t, renderText(r, buildRows(r)), "## oneDNN on and off")
+}
+
+func TestRenderSavedReport(t *testing.T) {
+	dir := t.TempDir()
+	js, md := filepath.Join(dir, "run.json"), filepath.Join(dir, "BENCHMARKS.md")
+	require.NoError(t, writeJSON(js, sampleReport(true)))
+	var out, log strings.Builder
+	require.NoError(t, renderSaved(config{render: js, markdown: md}, &out, &log))
+	assert.Contains(t, out.String(), "Fashion-MNIST, MLP: the tutorial's model: Go (TensorFlow C API) vs Python Keras")
+	assert.Contains(t, out.String(), "Targets: 5 of 5 met.")
+	assert.Contains(t, log.String(), "wrote the mlp section of "+md)
+	doc, err := os.ReadFile(md)
+	require.NoError(t, err)
+	assert.Contains(t, string(doc), sectionMarker("mlp")+"\n## MLP")
+
+	require.NoError(t, os.WriteFile(js, []byte(`{"config": {}}`), 0o644))
+	assert.ErrorContains(t, renderSaved(config{render: js}, &out, &log), "no Go training runs in it")
+}
+
+func TestModelTextMatchesTheModels(t *testing.T) {
+	for _, name := range tutorial.Models {
+		m, err := newModel(name)
+		require.NoError(t, err)
+		assert.Contains(t, modelText[name].about, fmtF(float64(m.Params()), 0)+" parameters", name)
+	}
 }

@@ -108,7 +108,7 @@ func (r *runner) run(ctx context.Context, name string, cmd *exec.Cmd) (childRun,
 func (r *runner) goChild(ctx context.Context, mode, out string, args ...string) *exec.Cmd {
 	os.Remove(out) // a result left by an earlier run in the same -workdir must not be read as this one's
 	c := r.cfg
-	base := []string{"-child", mode, "-child-out", out,
+	base := []string{"-child", mode, "-child-out", out, "-model", c.Model,
 		"-data", c.Data, "-threads", fmt.Sprintf("%d,%d", c.IntraOp, c.InterOp),
 		"-epochs", strconv.Itoa(c.Epochs), "-predict-repeats", strconv.Itoa(c.PredictRepeats),
 		"-latency-n", strconv.Itoa(c.LatencyN), "-latency-warmup", strconv.Itoa(c.LatencyWarmup),
@@ -180,7 +180,7 @@ func runChildMode(ctx context.Context, cfg config) error {
 	case "go-latency":
 		res, err = childGoLatency(cfg)
 	case "go-probe":
-		res, err = childGoProbe(cfg)
+		res, err = childGoProbe(ctx, cfg)
 	default:
 		return fmt.Errorf("-child %q: want go-train, go-latency or go-probe", cfg.child)
 	}
@@ -217,19 +217,15 @@ func childGoTrain(ctx context.Context, cfg config) (*trainResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	images := func(s *loader.Split) tensor.Float32 {
-		return tensor.Float32{Shape: []int{s.Len(), loader.Rows, loader.Cols}, Data: s.Scaled()}
-	}
-	trainX, testX := images(&data.Train), images(&data.Test)
-	trainY, testY := tensor.Labels(data.Train.Labels), tensor.Labels(data.Test.Labels)
-	m, err := tfmodel.NewSequential(
-		tfmodel.Flatten(loader.Rows, loader.Cols),
-		tfmodel.Dense(128, "relu"),
-		tfmodel.Dense(loader.NumClasses, "softmax"),
-	)
+	m, err := newModel(cfg.Model)
 	if err != nil {
 		return nil, err
 	}
+	images := func(s *loader.Split) tensor.Float32 {
+		return tensor.Float32{Shape: append([]int{s.Len()}, m.InputShape()...), Data: s.Scaled()}
+	}
+	trainX, testX := images(&data.Train), images(&data.Test)
+	trainY, testY := tensor.Labels(data.Train.Labels), tensor.Labels(data.Test.Labels)
 	opts := tfmodel.DefaultCompileOptions()
 	opts.Seed = cfg.FirstSeed
 	opts.Threads = tfmodel.Threads{IntraOp: cfg.IntraOp, InterOp: cfg.InterOp}
@@ -295,8 +291,12 @@ func childGoLatency(cfg config) (*goLatency, error) {
 	if err != nil {
 		return nil, err
 	}
+	m, err := newModel(cfg.Model)
+	if err != nil {
+		return nil, err
+	}
 	img := data.Test.Scaled()[latencyImage*loader.ImageSize : (latencyImage+1)*loader.ImageSize]
-	one := tensor.Float32{Shape: []int{1, loader.Rows, loader.Cols}, Data: img}
+	one := tensor.Float32{Shape: append([]int{1}, m.InputShape()...), Data: img}
 	dirs := strings.Split(cfg.childModels, ",")
 	res := &goLatency{Image: latencyImage}
 	var closers []func()
@@ -322,7 +322,7 @@ func childGoLatency(cfg config) (*goLatency, error) {
 	if err := predictWith(dirs[0]); err != nil {
 		return nil, err
 	}
-	bare, closeBare, err := bareSession(cfg, dirs[0], img)
+	bare, closeBare, err := bareSession(cfg, dirs[0], one)
 	if err != nil {
 		return nil, err
 	}
@@ -348,7 +348,7 @@ func childGoLatency(cfg config) (*goLatency, error) {
 // SavedModel at dir with nothing around Session.Run but copying the image
 // in and the probabilities out, in a session with the benchmark's thread
 // settings.
-func bareSession(cfg config, dir string, img []float32) (call func() error, closeFn func(), err error) {
+func bareSession(cfg config, dir string, img tensor.Float32) (call func() error, closeFn func(), err error) {
 	opts, err := sessionOptions(cfg)
 	if err != nil {
 		return nil, nil, err
@@ -377,10 +377,14 @@ func bareSession(cfg config, dir string, img []float32) (call func() error, clos
 		return nil, nil, err
 	}
 	probs := make([]float32, loader.NumClasses)
-	raw := unsafe.Slice((*byte)(unsafe.Pointer(&img[0])), len(img)*4)
+	raw := unsafe.Slice((*byte)(unsafe.Pointer(&img.Data[0])), len(img.Data)*4)
 	dst := unsafe.Slice((*byte)(unsafe.Pointer(&probs[0])), len(probs)*4)
+	shape := make([]int64, len(img.Shape))
+	for i, d := range img.Shape {
+		shape[i] = int64(d)
+	}
 	call = func() error {
-		t, err := tf.ReadTensor(tf.Float, []int64{1, loader.Rows, loader.Cols}, bytes.NewReader(raw))
+		t, err := tf.ReadTensor(tf.Float, shape, bytes.NewReader(raw))
 		if err != nil {
 			return err
 		}

@@ -1,12 +1,15 @@
-// Command bench measures the Fashion-MNIST tutorial model trained and served
-// from Go on TensorFlow's C API against the same model in Python Keras (the
+// Command bench measures one of the Fashion-MNIST models (package
+// internal/tutorial: the tutorial's MLP, or the CNN) trained and served from
+// Go on TensorFlow's C API against the same model in Python Keras (the
 // .venv's Keras 3 on the same TensorFlow build), side by side in one run on
 // one machine, and prints a table of the results with the Go/Python ratio of
 // each and whether the project's targets are met:
 //
-//	go run ./cmd/bench                       # the full run: 10 epochs × 3 seeds per side
+//	go run ./cmd/bench                       # the full run of the MLP: 10 epochs × 3 seeds per side
+//	go run ./cmd/bench -model cnn            # the same for the CNN
 //	go run ./cmd/bench -epochs 2 -seeds 1    # a quick check
 //	go run ./cmd/bench -markdown BENCHMARKS.md -json bench.json
+//	go run ./cmd/bench -render bench.json -markdown BENCHMARKS.md  # report an earlier run again
 //
 // Every measurement runs in a child process, so that each one's peak RSS is
 // its own and no run inherits another's memory or threads: bench re-executes
@@ -19,7 +22,7 @@
 //
 // What is measured, and how, is written out in the Markdown report that
 // -markdown writes (see methodText in markdown.go), which is the project's
-// BENCHMARKS.md.
+// BENCHMARKS.md: one section per model, a run rewriting its own model's.
 package main
 
 import (
@@ -35,10 +38,13 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/gokeras/fashion/internal/tutorial"
 )
 
 // config is the command line.
 type config struct {
+	Model          string `json:"model"` // a tutorial.Models name; "" in reports from before -model: the MLP
 	Epochs         int    `json:"epochs"`
 	Seeds          int    `json:"seeds"`
 	FirstSeed      int64  `json:"first_seed"`
@@ -61,6 +67,7 @@ type config struct {
 	python, script string
 	markdown       string
 	jsonOut        string
+	render         string
 	workDir        string
 	keep, verbose  bool
 
@@ -83,6 +90,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	var c config
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.StringVar(&c.Model, "model", tutorial.Models[0], fmt.Sprintf("the model, one of %s (package internal/tutorial)", strings.Join(tutorial.Models, ", ")))
 	fs.IntVar(&c.Epochs, "epochs", fullEpochs, "training epochs per run (the steady epoch time is the median of epochs 2..N)")
 	fs.IntVar(&c.Seeds, "seeds", fullSeeds, "training runs per side, with seeds first-seed, first-seed+1, ...")
 	fs.Int64Var(&c.FirstSeed, "first-seed", 1, "seed of the first training run")
@@ -101,6 +109,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.script, "script", "", "the Keras side's script (default: scripts/bench_keras.py in the repository)")
 	fs.StringVar(&c.markdown, "markdown", "", "write the Markdown report to this file (BENCHMARKS.md); text below its keep-below marker is kept")
 	fs.StringVar(&c.jsonOut, "json", "", "write all raw results to this JSON file")
+	fs.StringVar(&c.render, "render", "", "measure nothing: report the run an earlier -json wrote to this file again (with -markdown, into its model's section)")
 	fs.StringVar(&c.workDir, "workdir", "", "directory for the children's models and results (default: a temporary one, removed at the end)")
 	fs.BoolVar(&c.keep, "keep", false, "keep the work directory")
 	fs.BoolVar(&c.verbose, "v", false, "pass the children's standard error through")
@@ -109,7 +118,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.childSave, "child-save", "", "internal: where go-train saves its SavedModel")
 	fs.StringVar(&c.childModels, "child-models", "", "internal: go-latency's SavedModels, GO_DIR[,KERAS_DIR]")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: go run ./cmd/bench [flags]\n\nTrains, evaluates and serves the tutorial model in Go and in Python Keras and compares them.\n\nflags:\n")
+		fmt.Fprintf(fs.Output(), "usage: go run ./cmd/bench [flags]\n\nTrains, evaluates and serves a tutorial model in Go and in Python Keras and compares them.\n\nflags:\n")
 		fs.VisitAll(func(f *flag.Flag) {
 			if strings.HasPrefix(f.Name, "child") {
 				return
@@ -133,6 +142,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, err
 	}
 	switch {
+	case !tutorial.Known(c.Model):
+		return c, fmt.Errorf("-model %q: want one of %s", c.Model, strings.Join(tutorial.Models, ", "))
 	case c.Epochs < 1:
 		return c, fmt.Errorf("-epochs %d: want at least 1", c.Epochs)
 	case c.Seeds < 1:
@@ -218,15 +229,27 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if cfg.child != "" {
+	switch {
+	case cfg.child != "":
 		err = runChildMode(ctx, cfg)
-	} else {
+	case cfg.render != "":
+		err = renderSaved(cfg, os.Stdout, os.Stderr)
+	default:
 		err = run(ctx, cfg, os.Stdout, os.Stderr)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
+}
+
+// model is the model a run measured: reports written before -model existed
+// have none, and measured the MLP.
+func (c config) model() string {
+	if c.Model == "" {
+		return tutorial.Models[0]
+	}
+	return c.Model
 }
 
 // run is the parent: it runs every child, then reports.
@@ -289,21 +312,38 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	}
 	r.Seconds = time.Since(start).Seconds()
 	logf("done")
-
-	rows := buildRows(r)
-	fmt.Fprintln(stdout)
-	fmt.Fprint(stdout, renderText(r, rows))
 	if cfg.jsonOut != "" {
 		if err := writeJSON(cfg.jsonOut, r); err != nil {
 			return err
 		}
 		logf("wrote %s", cfg.jsonOut)
 	}
+	return output(cfg, r, stdout, logf)
+}
+
+// renderSaved is -render: the report of an earlier run, from its -json.
+func renderSaved(cfg config, stdout, stderr io.Writer) error {
+	r := new(report)
+	if err := readJSON(cfg.render, r); err != nil {
+		return fmt.Errorf("-render: %w", err)
+	}
+	if len(r.Go) == 0 {
+		return fmt.Errorf("-render %s: no Go training runs in it: not a -json file of cmd/bench", cfg.render)
+	}
+	logf := func(format string, args ...any) { fmt.Fprintf(stderr, format+"\n", args...) }
+	return output(cfg, r, stdout, logf)
+}
+
+// output prints the report and writes -markdown.
+func output(cfg config, r *report, stdout io.Writer, logf func(string, ...any)) error {
+	rows := buildRows(r)
+	fmt.Fprintln(stdout)
+	fmt.Fprint(stdout, renderText(r, rows))
 	if cfg.markdown != "" {
 		if err := writeMarkdown(cfg.markdown, r, rows); err != nil {
 			return err
 		}
-		logf("wrote %s", cfg.markdown)
+		logf("wrote the %s section of %s", r.Config.model(), cfg.markdown)
 	}
 	return nil
 }

@@ -82,7 +82,7 @@ func renderOneDNNComparison(r *report) string {
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	a, z := oneDNNOf(r), oneDNNOf(o)
-	p("## oneDNN on and off\n\n")
+	p("### oneDNN on and off\n\n")
 	p("The same run twice on this machine: first with TensorFlow's oneDNN kernels %s, as in the Results above; then %s. ", a, z)
 	p("Both sides, Go and Keras, run with the same setting in each pass.\n\n")
 	p("| metric | Go, oneDNN %s | Go, oneDNN %s | Keras, oneDNN %s | Keras, oneDNN %s |\n", a, z, a, z)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"time"
 	"unsafe"
@@ -23,35 +24,20 @@ import (
 //     interface (32 int32 indices fed, two float scalars fetched) that
 //     computes nothing of note: Go, cgo, the C API and the executor's set-up
 //     and tear-down, paid once per step;
-//   - the kernel floor: the training step rebuilt op for op as tfmodel
-//     builds it (gather, Flatten, two Dense layers, sparse softmax
+//   - the kernel floor: the training step of the benchmark's model rebuilt
+//     op for op as tfmodel builds it (gather, the model's layers built by
+//     their own Build and run by graph.Forward, sparse softmax
 //     cross-entropy, C++ gradients, ResourceApplyAdam, the running loss and
-//     accuracy), unrolled probeSteps times into one graph with each step's
-//     variable reads ordered after the previous step's updates, and run as
-//     one Session.Run: the per-call cost is paid once for all the steps, so
-//     time per step is the kernels plus the executor's per-op scheduling.
-//     The same graph with one step per run is also timed.
+//     accuracy, Dropout's seed-generator updates), unrolled probeSteps
+//     times into one graph with each step's variable reads ordered after
+//     the previous step's updates, and run as one Session.Run: the per-call
+//     cost is paid once for all the steps, so time per step is the kernels
+//     plus the executor's per-op scheduling. The same graph with one step
+//     per run is also timed;
+//   - for a model with convolutions, their kernels alone, unrolled the same
+//     way (probe_conv.go): how much of the floor they are.
 
-// Shapes of the tutorial model.
-const (
-	features = 784
-	hidden   = 128
-	classes  = 10
-)
-
-// The training FLOPs per example: the multiply-adds of the MatMuls, two
-// FLOPs each. Forward, x·W1 (784×128) and h·W2 (128×10); backward, the
-// weight gradients xᵀ·dz1 and hᵀ·dz2 and the hidden layer's input gradient
-// dz2·W2ᵀ (the input's gradient is never computed: nothing needs it). Bias,
-// activation, loss and Adam's element-wise work is not counted (about 3% on
-// top of this).
-const (
-	flopsForward       = 2 * (features*hidden + hidden*classes)   // 203,264
-	flopsBackward      = 2 * (features*hidden + 2*hidden*classes) // 205,824
-	flopsTrainPerImage = flopsForward + flopsBackward             // 409,088
-)
-
-func childGoProbe(cfg config) (*probe, error) {
+func childGoProbe(ctx context.Context, cfg config) (*probe, error) {
 	opts, err := sessionOptions(cfg)
 	if err != nil {
 		return nil, err
@@ -63,11 +49,8 @@ func childGoProbe(cfg config) (*probe, error) {
 	if p.TrivialRunSeconds, err = probeTrivialRun(opts, 5*cfg.LatencyN); err != nil {
 		return nil, fmt.Errorf("trivial run: %w", err)
 	}
-	if p.FloorRunSeconds, err = probeStepFloor(opts, cfg.ProbeSteps, 20); err != nil {
-		return nil, fmt.Errorf("step floor: %w", err)
-	}
-	if p.OneStepRunSeconds, err = probeStepFloor(opts, 1, 20*cfg.ProbeSteps); err != nil {
-		return nil, fmt.Errorf("one-step run: %w", err)
+	if err := probeStep(ctx, cfg, opts, p); err != nil {
+		return nil, err
 	}
 	return p, nil
 }
@@ -167,12 +150,18 @@ func int32Tensor(data []int32, shape ...int64) (*tf.Tensor, error) {
 	return tf.ReadTensor(tf.Int32, shape, bytes.NewReader(b))
 }
 
-// probeStepFloor builds k training steps of the tutorial model, batch 32,
-// on 60,000 random resident examples, unrolled into one graph, and times
-// runs of all k at once (two warm-up runs first). It returns the seconds per
-// run.
-func probeStepFloor(opts *tf.SessionOptions, k, runs int) ([]float64, error) {
+// probeStepFloor builds k training steps of the model, batch 32, on 60,000
+// random resident examples, unrolled into one graph, in a session whose
+// run trains all k at once.
+func probeStepFloor(opts *tf.SessionOptions, m *tfmodel.Sequential, k int) (*prepared, error) {
 	const n, batchSize = 60000, 32
+	layers, example := m.Layers(), m.InputShape()
+	dataShape := []int64{n}
+	for _, d := range example {
+		dataShape = append(dataShape, int64(d))
+	}
+	classes := m.Classes()
+
 	s := op.NewScope()
 	init := s.SubScope("init")
 	var inits []*tf.Operation
@@ -185,28 +174,27 @@ func probeStepFloor(opts *tf.SessionOptions, k, runs int) ([]float64, error) {
 		inits = append(inits, v.Init)
 		return v
 	}
-	images := variable("data/images", tf.Float, []int64{n, features},
-		op.RandomUniform(init.SubScope("images"), op.Const(init.SubScope("images_shape"), []int64{n, features}), tf.Float))
+	images := variable("data/images", tf.Float, dataShape,
+		op.RandomUniform(init.SubScope("images"), op.Const(init.SubScope("images_shape"), dataShape), tf.Float))
 	labels := variable("data/labels", tf.Int32, []int64{n},
 		op.RandomUniformInt(init.SubScope("labels"), op.Const(init.SubScope("labels_shape"), []int64{n}),
 			op.Const(init.SubScope("lo"), int32(0)), op.Const(init.SubScope("hi"), int32(classes))))
-	// The tutorial's layers, built once for their variables (Keras's
-	// initial weights), then again per step over fresh reads of them, so
-	// that each step runs the model's own forward pass (graph.Forward).
-	layers := []graph.Layer{graph.NewFlatten(), graph.NewDense(hidden, graph.ReLU), graph.NewDense(classes, graph.Softmax)}
-	if err := graph.NameLayers(layers); err != nil {
-		return nil, err
-	}
+	// The model's layers, built once for their variables (Keras's initial
+	// weights, Dropout's seed generator), then again per step over fresh
+	// reads of the weights, so that each step runs the model's own forward
+	// pass (graph.Forward).
 	var weights []*graph.Variable
+	vars := map[string]*graph.Variable{}
 	b := &graph.Builder{Root: s, Seed: 1}
-	in := []int{features}
+	in := example
 	for _, l := range layers {
 		built, err := l.Build(b, in)
 		if err != nil {
 			return nil, err
 		}
-		for _, w := range built.Weights() {
-			inits = append(inits, w.Init)
+		for _, v := range append(append(built.Weights(), built.NonTrainable()...), built.State()...) {
+			inits = append(inits, v.Init)
+			vars[v.Name] = v
 		}
 		weights = append(weights, built.Weights()...)
 		if in, err = l.OutputShape(in); err != nil {
@@ -238,41 +226,50 @@ func probeStepFloor(opts *tf.SessionOptions, k, runs int) ([]float64, error) {
 	if err != nil {
 		return nil, err
 	}
+	isWeight := map[string]bool{}
+	for _, w := range weights {
+		isWeight[w.Name] = true
+	}
 	batch := op.Placeholder(s.SubScope("batch"), tf.Int32, op.PlaceholderShape(tf.MakeShape(int64(k*batchSize))))
 	var prev []*tf.Operation
 	for step := range k {
 		ss := s.SubScope(fmt.Sprintf("step%d", step))
 		// Everything the step reads waits for the previous step's updates.
 		after := ss.WithControlDependencies(prev...)
-		read := func(v *graph.Variable) tf.Output {
-			return op.ReadVariableOp(after.SubScope("read"), v.Handle, v.DType)
-		}
 		idx := op.Slice(after.SubScope("idx"), batch,
 			op.Const(ss.SubScope("begin"), []int32{int32(step * batchSize)}), op.Const(ss.SubScope("size"), []int32{batchSize}))
 		x := op.ResourceGather(ss.SubScope("x"), images.Handle, idx, tf.Float)
 		y := op.ResourceGather(ss.SubScope("y"), labels.Handle, idx, tf.Int32)
-		byName := map[string]*graph.Variable{}
-		for _, w := range weights {
-			byName[w.Name] = w
-		}
-		var reads []*graph.Variable
-		sb := &graph.Builder{Root: s, Inference: true, Variable: func(name string, dtype tf.DataType, shape []int64) (*graph.Variable, error) {
-			w := byName[name]
-			r := &graph.Variable{Name: w.Name, DType: w.DType, Shape: w.Shape, Handle: w.Handle, Value: read(w)}
-			reads = append(reads, r)
-			return r, nil
+		// Weights come in as this step's reads (what the gradients are
+		// taken with respect to); other variables, such as Dropout's seed
+		// generator, as themselves: their layers read and update them.
+		sb := &graph.Builder{Root: s, Variable: func(name string, dtype tf.DataType, shape []int64) (*graph.Variable, error) {
+			v, ok := vars[name]
+			if !ok {
+				return nil, fmt.Errorf("step %d: layer variable %q was not built the first time", step, name)
+			}
+			if !isWeight[name] {
+				return v, nil
+			}
+			read := op.ReadVariableOp(after.SubScope("read"), v.Handle, v.DType)
+			return &graph.Variable{Name: v.Name, DType: v.DType, Shape: v.Shape, Handle: v.Handle, Value: read}, nil
 		}}
 		var built []graph.Built
-		in := []int{features}
+		var reads []*graph.Variable
+		in := example
 		for _, l := range layers {
 			bl, err := l.Build(sb, in)
 			if err != nil {
 				return nil, err
 			}
 			built = append(built, bl)
+			reads = append(reads, bl.Weights()...)
 			in, _ = l.OutputShape(in)
 		}
-		out := graph.Forward(ss, built, x, true)
+		// The forward pass waits too: Dropout reads its seed generator
+		// itself, and must read it after the previous step advanced it, as
+		// one step per run would.
+		out := graph.Forward(after, built, x, true)
 		loss := graph.NewSparseCategoricalCrossentropy(false).Compute(ss, y, out)
 		grads, err := graph.Gradients(ss, loss.Wrt, loss.Grad, reads)
 		if err != nil {
@@ -282,13 +279,14 @@ func probeStepFloor(opts *tf.SessionOptions, k, runs int) ([]float64, error) {
 		if err != nil {
 			return nil, err
 		}
-		// The running loss and accuracy, as tfmodel updates them.
+		// The running loss and accuracy, as tfmodel updates them; the
+		// layers' own updates (Dropout's seed generator) run with the step.
 		ms := ss.SubScope("metrics")
 		count := op.Cast(ms.SubScope("n"), op.Size(ms.SubScope("size"), y), tf.Float)
 		correct := op.Sum(ms.SubScope("correct"), accuracy.Values(ms, y, out.Out), op.Const(ms.SubScope("axis"), []int32{0}))
-		updates := []*tf.Operation{apply,
+		updates := append([]*tf.Operation{apply,
 			lossMean.Update(ms.SubScope("loss"), op.Mul(ms.SubScope("weighted"), loss.Mean, count), count),
-			accMean.Update(ms.SubScope("accuracy"), correct, count)}
+			accMean.Update(ms.SubScope("accuracy"), correct, count)}, out.Updates...)
 		prev = []*tf.Operation{op.NoOp(ss.WithControlDependencies(updates...).SubScope("done"))}
 	}
 	rs := s.SubScope("result")
@@ -297,11 +295,9 @@ func probeStepFloor(opts *tf.SessionOptions, k, runs int) ([]float64, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer sess.Close()
-
 	order := tfmodel.Order(1, 0, n, true)
 	lo := 0
-	return timeCalls(2, runs, func() error {
+	return &prepared{close: func() { sess.Close() }, run: func() error {
 		if lo+k*batchSize > len(order) {
 			lo = 0
 		}
@@ -316,5 +312,5 @@ func probeStepFloor(opts *tf.SessionOptions, k, runs int) ([]float64, error) {
 		}
 		_, _ = out[0].Value().(float32), out[1].Value().(float32)
 		return nil
-	})
+	}}, nil
 }

@@ -16,7 +16,7 @@ import (
 func (r *runner) pyArgs(mode, out string) []string {
 	os.Remove(out) // a result left by an earlier run in the same -workdir must not be read as this one's
 	c := r.cfg
-	return []string{r.script, mode, "--data", c.Data, "--json", out,
+	return []string{r.script, mode, "--model", c.Model, "--data", c.Data, "--json", out,
 		"--intra", strconv.Itoa(c.IntraOp), "--inter", strconv.Itoa(c.InterOp)}
 }
 

@@ -19,9 +19,10 @@ import (
 	"github.com/gokeras/fashion/loader"
 )
 
-// TestInitTrainsPythonModels builds four models in Keras 3 (logits with a
+// TestInitTrainsPythonModels builds five models in Keras 3 (logits with a
 // from_logits loss and SGD with momentum; Dropout with RMSprop; a sigmoid
-// binary classifier with binary cross-entropy; an MSE regression), trains
+// binary classifier with binary cross-entropy; an MSE regression; a CNN
+// with BatchNormalization, pooling and Dropout), trains
 // each from Go for one epoch with -init, and has Keras load the .keras file
 // Go wrote and evaluate it on the test set: Keras's figures equal Go's, and
 // the optimizer's step count is Go's.
@@ -38,7 +39,7 @@ func TestInitTrainsPythonModels(t *testing.T) {
 	data, err := os.ReadFile(filepath.Join(dir, "suite.json"))
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(data, &suite))
-	require.Len(t, suite.Models, 4)
+	require.Len(t, suite.Models, 5)
 	d, err := loader.DefaultSearch("").Load(context.Background())
 	require.NoError(t, err, "the real Fashion-MNIST is needed")
 

@@ -1,7 +1,7 @@
 """Models built in Python, trained from Go with `go run ./cmd/train -init FILE.keras`, checked back in Python.
 
     keras_suite.py build OUT_DIR
-        Writes four compiled, built, untrained models, input shape (28, 28),
+        Writes five compiled, built, untrained models, input shape (28, 28),
         as OUT_DIR/<name>.keras. Each is built in a cleared session
         (keras.backend.clear_session(), so its names are a fresh process's:
         sequential, flatten, dense, dense_1) right after
@@ -20,6 +20,12 @@
                            "binary_crossentropy", Adam(), ["accuracy"]
           regression_mse   Flatten, Dense(32, relu), Dense(1); "mse", Adam(),
                            ["mae"]
+          cnn_batchnorm    Reshape((28, 28, 1)), Conv2D(16, 3, relu),
+                           BatchNormalization, MaxPooling2D(2),
+                           Conv2D(32, 3, same, relu), GlobalAveragePooling2D,
+                           Dropout(0.3, seed=7), Dense(10, softmax);
+                           "sparse_categorical_crossentropy", Adam(),
+                           ["accuracy"]
         and OUT_DIR/suite.json:
           {"keras": VERSION, "input_shape": [28, 28],
            "models": [{"name", "file" (base name), "loss" (canonical loss
@@ -121,7 +127,22 @@ def models():
         m.compile(optimizer=keras.optimizers.Adam(), loss="mse", metrics=["mae"])
         return m
 
-    return {f.__name__: f for f in (logits_sgd, dropout_rmsprop, binary_sigmoid, regression_mse)}
+    def cnn_batchnorm():
+        m = keras.Sequential([
+            keras.Input((28, 28)),
+            layers.Reshape((28, 28, 1)),
+            layers.Conv2D(16, 3, activation="relu"),
+            layers.BatchNormalization(),
+            layers.MaxPooling2D(2),
+            layers.Conv2D(32, 3, padding="same", activation="relu"),
+            layers.GlobalAveragePooling2D(),
+            layers.Dropout(0.3, seed=7),
+            layers.Dense(10, activation="softmax"),
+        ])
+        m.compile(optimizer=keras.optimizers.Adam(), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        return m
+
+    return {f.__name__: f for f in (logits_sgd, dropout_rmsprop, binary_sigmoid, regression_mse, cnn_batchnorm)}
 
 
 def describe_loss(loss):
