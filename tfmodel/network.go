@@ -17,14 +17,14 @@ import (
 type network struct {
 	graph *tf.Graph
 
-	layers     []graph.Built
+	layers       []graph.Built
 	weights      []*graph.Variable     // trainable, every layer's in Keras's order
 	nonTrainable []*graph.Variable     // part of the model, not trained (BatchNormalization's moving statistics)
 	layerVars    [][]*graph.Variable   // each layer's weights then non-trainable variables: a .keras file's vars
 	layerState   []*graph.Variable     // state training updates, not part of the model (Dropout's seeds)
-	opt        graph.Optimizer       // as compiled
-	optState   *graph.OptimizerState // its variables, in Keras's order
-	init       *tf.Operation         // initialises weights, optimizer state and metrics
+	opt          graph.Optimizer       // as compiled
+	optState     *graph.OptimizerState // its variables, in Keras's order
+	init         *tf.Operation         // initialises weights, optimizer state and metrics
 
 	// Inference and evaluation on fed batches.
 	x, y        tf.Output // the examples, float32 [-1, input...]; the targets
