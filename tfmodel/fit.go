@@ -158,6 +158,9 @@ func (m *Sequential) Fit(ctx context.Context, x tensor.Float32, y tensor.Tensor,
 // checkpoint restored.
 func (m *Sequential) trainEpoch(ctx context.Context, epoch int, order []int32, batchSize, first int, bar *progbar, enders []BatchEnder) (Logs, error) {
 	net := m.net
+	if net.loop != nil {
+		return m.trainEpochLoop(ctx, net.loop, epoch, order, batchSize, first, bar, enders)
+	}
 	if first == 0 {
 		if _, err := m.session.Run(nil, nil, []*tf.Operation{net.trainReset}); err != nil {
 			return nil, fmt.Errorf("tfmodel: fit: reset metrics: %w", err)

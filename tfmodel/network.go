@@ -42,6 +42,9 @@ type network struct {
 	batch        tf.Output     // int32 [-1]: indices into the data
 	trainResults []tf.Output   // running means, read after the step: the loss, then each metric
 	trainReset   *tf.Operation
+	// loop trains several steps per session run (StepsPerExecution,
+	// JITCompile); nil: one step per run.
+	loop *trainLoop
 
 	// names are the logs' keys of the results: "loss", then each metric.
 	names        []string
@@ -205,6 +208,11 @@ func build(m *Sequential, opts CompileOptions, metrics []graph.Metric) (*network
 		return nil, fmt.Errorf("build graph: %w", err)
 	}
 	n.graph = g
+	if opts.StepsPerExecution > 1 || opts.JITCompile {
+		if n.loop, err = n.buildTrainLoop(m, opts, metrics, max(opts.StepsPerExecution, 1), opts.JITCompile); err != nil {
+			return nil, err
+		}
+	}
 	return n, nil
 }
 
@@ -234,34 +242,19 @@ func (n *network) buildTraining(root *op.Scope, m *Sequential, opts CompileOptio
 
 	s := root.SubScope("train")
 	n.batch = op.Placeholder(s.SubScope("batch"), tf.Int32, op.PlaceholderShape(tf.MakeShape(-1)))
-	x := op.ResourceGather(s.SubScope("images"), n.dataX.Handle, n.batch, tf.Float)
-	y := op.ResourceGather(s.SubScope("labels"), n.dataY.Handle, n.batch, targetDType)
-	pred := n.forward(s, x, true)
-	loss := opts.Loss.Compute(s, y, pred)
-	grads, err := graph.Gradients(s, loss.Wrt, loss.Grad, n.weights)
+	step, err := addTrainStep(root, s, m, opts, metrics, n.names, stepInputs{
+		layers: n.layers, weights: n.weights, dataX: n.dataX, dataY: n.dataY, batch: n.batch,
+	})
 	if err != nil {
 		return err
 	}
-	// For Adam, MinimizeWith adds exactly what Adam.Minimize adds: the
-	// fused ResourceApplyAdam kernel in the scope "adam".
-	apply, st, err := graph.MinimizeWith(root, opts.Optimizer, n.weights, grads)
-	if err != nil {
-		return err
-	}
-	n.opt, n.optState = opts.Optimizer, st
-	means, err := newMeans(root, "", n.names)
-	if err != nil {
-		return err
-	}
-	updates := updateMetrics(s.SubScope("metrics"), means, loss.Mean, metrics, pred.Out, y, tensor.Size(m.targetShape(opts.Loss)))
-	updates = append(append(updates, apply), pred.Updates...)
-	step := op.NoOp(s.WithControlDependencies(updates...).SubScope("step"))
+	n.opt, n.optState = opts.Optimizer, step.optState
 	var resets []*tf.Operation
-	for _, mean := range means {
-		n.trainResults = append(n.trainResults, mean.Read(s, step))
+	for _, mean := range step.means {
+		n.trainResults = append(n.trainResults, mean.Read(s, step.done))
 		resets = append(resets, mean.Reset)
 	}
-	n.trainMetrics = means
+	n.trainMetrics = step.means
 	n.trainReset = op.NoOp(s.WithControlDependencies(resets...).SubScope("reset"))
 	return s.Err()
 }

@@ -25,6 +25,20 @@ type CompileOptions struct {
 	// Threads bounds TensorFlow's thread pools; the zero value lets
 	// TensorFlow use every core.
 	Threads Threads
+	// StepsPerExecution is Keras's compile(steps_per_execution=K): Fit
+	// trains up to K steps per session run, as a graph While loop over the
+	// resident data, which pays a run's fixed cost (for the tutorial's
+	// model, as much as a step's arithmetic) once per K steps. The
+	// arithmetic is the per-step path's, bit for bit. The progress bar and
+	// BatchEnder callbacks hear of each chunk's last step, and a cancelled
+	// Fit stops at the end of a chunk. 0 or 1 is one step per run.
+	StepsPerExecution int
+	// JITCompile is Keras's compile(jit_compile=True): XLA compiles the
+	// chunk of StepsPerExecution steps (at least 1) into one program, which
+	// schedules no operations at all. XLA fuses and reorders sums, so the
+	// results differ from the per-step path's (and Keras's without XLA) in
+	// the last bits, and Dropout draws other masks (XLA's random stream).
+	JITCompile bool
 }
 
 // Threads is TensorFlow's intra-op and inter-op parallelism (0: TensorFlow
@@ -47,6 +61,9 @@ func DefaultCompileOptions() CompileOptions {
 func (o CompileOptions) validate() error {
 	if o.Threads.IntraOp < 0 || o.Threads.InterOp < 0 {
 		return fmt.Errorf("compile: thread counts %+v must not be negative", o.Threads)
+	}
+	if o.StepsPerExecution < 0 {
+		return fmt.Errorf("compile: steps per execution %d must not be negative", o.StepsPerExecution)
 	}
 	if o.Loss == nil {
 		return fmt.Errorf("compile: no loss: want one of %v (graph.GetLoss)", graph.KnownLosses())
