@@ -264,8 +264,14 @@ func parseCompile(raw json.RawMessage) (*Compile, error) {
 		LossWeights     json.RawMessage `json:"loss_weights"`
 		Metrics         json.RawMessage `json:"metrics"`
 		WeightedMetrics json.RawMessage `json:"weighted_metrics"`
+		StepsPerExec    json.RawMessage `json:"steps_per_execution"`
+		JITCompile      json.RawMessage `json:"jit_compile"`
 	}
 	if err := json.Unmarshal(raw, &c); err != nil {
+		return nil, err
+	}
+	steps, jit, err := parseExecution(c.StepsPerExec, c.JITCompile)
+	if err != nil {
 		return nil, err
 	}
 	// Both change what fit computes, and a Compile has no place for them.
@@ -293,7 +299,7 @@ func parseCompile(raw json.RawMessage) (*Compile, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &Compile{Optimizer: Optimizer{ClassName: opt.ClassName, LearningRate: lr}}
+	out := &Compile{Optimizer: Optimizer{ClassName: opt.ClassName, LearningRate: lr}, StepsPerExecution: steps, JITCompile: jit}
 	for _, f := range []struct {
 		raw json.RawMessage
 		dst *json.RawMessage
@@ -308,4 +314,31 @@ func parseCompile(raw json.RawMessage) (*Compile, error) {
 		*f.dst = b.Bytes()
 	}
 	return out, nil
+}
+
+// parseExecution reads compile_config's steps_per_execution (a positive
+// integer; absent or null: 1) and jit_compile (true, false, or "auto",
+// which Keras resolves to false on a CPU; absent or null: false).
+func parseExecution(stepsRaw, jitRaw json.RawMessage) (steps int, jit bool, err error) {
+	steps = 1
+	if !isNull(stepsRaw) {
+		var n json.Number
+		d := json.NewDecoder(bytes.NewReader(stepsRaw))
+		d.UseNumber()
+		if err := d.Decode(&n); err != nil {
+			return 0, false, fmt.Errorf("steps_per_execution is %s, want a positive integer", stepsRaw)
+		}
+		v, err := n.Int64()
+		if err != nil || v < 1 || v > maxDim {
+			return 0, false, fmt.Errorf("steps_per_execution is %s, want an integer in [1, %d]", stepsRaw, maxDim)
+		}
+		steps = int(v)
+	}
+	if !isNull(jitRaw) {
+		var auto string
+		if json.Unmarshal(jitRaw, &jit) != nil && (json.Unmarshal(jitRaw, &auto) != nil || auto != "auto") {
+			return 0, false, fmt.Errorf(`jit_compile is %s, want true, false or "auto"`, jitRaw)
+		}
+	}
+	return steps, jit, nil
 }

@@ -98,7 +98,8 @@ func configJSON(m Model) ([]byte, error) {
 			Optimizer:         object{Module: "keras.optimizers", ClassName: c.Optimizer.ClassName, Config: c.Optimizer.Config},
 			Loss:              c.Loss,
 			Metrics:           c.Metrics,
-			StepsPerExecution: 1,
+			StepsPerExecution: max(c.StepsPerExecution, 1),
+			JITCompile:        c.JITCompile,
 		}
 	}
 	top := modelObject{

@@ -67,11 +67,15 @@ func TestWriteReadRoundTrip(t *testing.T) {
 		Weights: []Weight{{Shape: []int{}, Values: []float32{2}}, {Shape: []int{0, 3}, Values: []float32{}}},
 	})
 
+	xla := adam(mixed(9))
+	xla.Compile.StepsPerExecution, xla.Compile.JITCompile = 100, true
+
 	for _, tc := range []struct {
 		name  string
 		model Model
 	}{
 		{name: "uncompiled", model: mixed(1)},
+		{name: "steps per execution, jit_compile", model: xla},
 		{name: "Adam, trained", model: trainedState(t, adam(mixed(2)), 1)},
 		// A fresh optimizer is stored as zeros and read back as such.
 		{name: "Adam, fresh", model: adam(mixed(3))},
@@ -626,6 +630,12 @@ func TestReadBadInput(t *testing.T) {
 		{"AMSGrad", config(`"amsgrad":false`, `"amsgrad":true`), "config.json: compile_config: Adam has amsgrad on; kerasfile supports it off"},
 		{"loss weights", config(`"loss_weights":null`, `"loss_weights":[2.0]`),
 			"config.json: compile_config: loss_weights is [2.0]; kerasfile reads a compile of optimizer, loss and metrics"},
+		{"steps_per_execution 0", config(`"steps_per_execution":1`, `"steps_per_execution":0`),
+			"config.json: compile_config: steps_per_execution is 0, want an integer in [1, 16777216]"},
+		{"steps_per_execution not a number", config(`"steps_per_execution":1`, `"steps_per_execution":"auto"`),
+			`config.json: compile_config: steps_per_execution is "auto", want a positive integer`},
+		{"jit_compile not a bool", config(`"jit_compile":false`, `"jit_compile":"yes"`),
+			`config.json: compile_config: jit_compile is "yes", want true, false or "auto"`},
 		{"metrics not a list", config(`"metrics":["accuracy"]`, `"metrics":{"dense_1":"accuracy"}`),
 			`config.json: compile_config: metrics is {"dense_1":"accuracy"}, want a list`},
 	} {

@@ -74,6 +74,13 @@ type Compile struct {
 	// of strings or serialized objects. Read returns nil for a null or
 	// absent list; Write writes nil as null.
 	Metrics json.RawMessage
+	// StepsPerExecution and JITCompile are compile's arguments of those
+	// names: how many steps fit runs per call, and whether XLA compiles
+	// them. Read gives 1 for an absent or null steps_per_execution and
+	// false for an absent, null or "auto" jit_compile (Keras resolves
+	// "auto" to no XLA on a CPU); Write writes 0 as 1.
+	StepsPerExecution int
+	JITCompile        bool
 }
 
 // nestedModels are the classes of models, which Read and Write refuse as

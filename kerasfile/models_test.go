@@ -105,6 +105,8 @@ func compiled(m Model, class, config, loss, metrics string) Model {
 		Optimizer: Optimizer{ClassName: class, Config: json.RawMessage(config), LearningRate: float32(c.LearningRate)},
 		Loss:      json.RawMessage(loss),
 		Metrics:   json.RawMessage(metrics),
+		// Keras's default, which Read gives for the files Keras writes.
+		StepsPerExecution: 1,
 	}
 	return m
 }

@@ -106,7 +106,8 @@ func (m *Sequential) kerasCompile(snap snapshot) (*kerasfile.Compile, error) {
 	if len(m.compiled.Metrics) == 0 {
 		metrics = json.RawMessage("null")
 	}
-	return &kerasfile.Compile{Optimizer: ko, Loss: loss, Metrics: metrics}, nil
+	return &kerasfile.Compile{Optimizer: ko, Loss: loss, Metrics: metrics,
+		StepsPerExecution: m.compiled.StepsPerExecution, JITCompile: m.compiled.JITCompile}, nil
 }
 
 // shapeOfVar is a variable's shape as a .keras file writes shapes.
@@ -140,7 +141,8 @@ func LoadKeras(path string) (*Sequential, error) {
 
 // LoadKerasWith is LoadKeras with the seed and thread settings of opts (its
 // optimizer, loss and metrics are the file's, or opts' when the file has
-// no compile config).
+// no compile config). The execution (StepsPerExecution, JITCompile) is
+// opts' when opts.StepsPerExecution is set (at least 1), else the file's.
 func LoadKerasWith(path string, opts CompileOptions) (*Sequential, error) {
 	fail := func(err error) (*Sequential, error) { return nil, fmt.Errorf("tfmodel: load keras %s: %w", path, err) }
 	km, err := kerasfile.Read(path)
@@ -175,6 +177,9 @@ func LoadKerasWith(path string, opts CompileOptions) (*Sequential, error) {
 		}
 		if opts.Metrics, err = metricNames(c.Metrics); err != nil {
 			return fail(err)
+		}
+		if opts.StepsPerExecution == 0 {
+			opts.StepsPerExecution, opts.JITCompile = c.StepsPerExecution, c.JITCompile
 		}
 	}
 	if err := m.Compile(opts); err != nil {

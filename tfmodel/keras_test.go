@@ -113,3 +113,35 @@ func abs(x float64) float64 {
 	}
 	return x
 }
+
+// The execution (steps per execution, XLA) travels in the .keras file's
+// compile config, as Keras's does, and a caller's choice overrides it.
+func TestKerasFileKeepsExecution(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "m.keras")
+	m, err := tfmodel.NewSequential(tfmodel.Flatten(4), tfmodel.Dense(3, "softmax"))
+	require.NoError(t, err)
+	defer m.Close()
+	opts := tfmodel.DefaultCompileOptions()
+	opts.StepsPerExecution, opts.JITCompile = 7, true
+	require.NoError(t, m.Compile(opts))
+	require.NoError(t, m.SaveKeras(path))
+
+	for _, tc := range []struct {
+		name      string
+		opts      tfmodel.CompileOptions
+		wantSteps int
+		wantJIT   bool
+	}{
+		{"the file's", tfmodel.CompileOptions{}, 7, true},
+		{"the caller's", tfmodel.CompileOptions{StepsPerExecution: 1}, 1, false},
+		{"the caller's, XLA", tfmodel.CompileOptions{StepsPerExecution: 2, JITCompile: true}, 2, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			back, err := tfmodel.LoadKerasWith(path, tc.opts)
+			require.NoError(t, err)
+			defer back.Close()
+			assert.Equal(t, tc.wantSteps, back.Compiled().StepsPerExecution)
+			assert.Equal(t, tc.wantJIT, back.Compiled().JITCompile)
+		})
+	}
+}

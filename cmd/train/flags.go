@@ -44,6 +44,11 @@ type config struct {
 	shuffle  bool
 	// model is -model: the tutorial's MLP or the CNN (tutorial.Models).
 	model string
+	// execution is -steps-per-execution and -jit-compile, Keras's compile
+	// arguments of those names; executionSet says either was given (with
+	// -init, the file's compile config decides otherwise).
+	execution    execution
+	executionSet bool
 }
 
 var errHelp = errors.New("help requested")
@@ -69,6 +74,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.model, "model", "mlp", "the model to train: mlp (the tutorial's Flatten → Dense(128, relu) → Dense(10, softmax)) or cnn (two Conv2D and MaxPooling2D blocks, Dropout(0.5), Dense(10, softmax): Keras's simple convnet)")
 	fs.StringVar(&c.initFile, "init", "", "train the model this Keras 3 .keras file describes (architecture, compile config, weights, optimizer state) instead of the tutorial's; targets follow from its loss (see README); empty: the tutorial's model")
 	fs.BoolVar(&c.shuffle, "shuffle", true, "reshuffle the training data every epoch, as fit(shuffle=True); false: train in data order")
+	fs.IntVar(&c.execution.steps, "steps-per-execution", 1, "train this many steps per TensorFlow session run, as a graph loop over the resident data (Keras's compile(steps_per_execution=...)): the same arithmetic, bit for bit, with less overhead; the progress bar, checkpoints and interrupts then act every this many steps")
+	fs.BoolVar(&c.execution.jit, "jit-compile", false, "compile each -steps-per-execution chunk of steps with XLA (Keras's compile(jit_compile=True)): faster, but XLA reorders sums, so the weights differ from Keras's in the last bits and Dropout draws other masks")
 	fs.BoolVar(&c.quiet, "quiet", false, "print only the summary lines: no model table, no progress bars")
 	// Errors are reported by run in one line; the usage is printed for -h only.
 	fs.SetOutput(io.Discard)
@@ -95,7 +102,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		optimizerSet = optimizerSet || f.Name == "optimizer"
 	})
 	modelSet := false
-	fs.Visit(func(f *flag.Flag) { modelSet = modelSet || f.Name == "model" })
+	fs.Visit(func(f *flag.Flag) {
+		modelSet = modelSet || f.Name == "model"
+		c.executionSet = c.executionSet || f.Name == "steps-per-execution" || f.Name == "jit-compile"
+	})
 	if !tutorial.Known(c.model) {
 		return c, fmt.Errorf("-model %s: want one of %s", c.model, strings.Join(tutorial.Models, ", "))
 	}
@@ -118,6 +128,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, fmt.Errorf("-epochs %d: must be at least 1", c.epochs)
 	case c.batchSize <= 0:
 		return c, fmt.Errorf("-batch-size %d: must be at least 1", c.batchSize)
+	case c.execution.steps <= 0:
+		return c, fmt.Errorf("-steps-per-execution %d: must be at least 1", c.execution.steps)
 	case !(c.lr > 0) || c.lr > 1:
 		return c, fmt.Errorf("-lr %g: must be in (0, 1]", c.lr)
 	case float32(c.lr) == 0:

@@ -21,7 +21,11 @@ var footwear = []uint8{5, 7, 9}
 // of a .keras file, compiled as the file says.
 func buildModel(cfg config) (*tfmodel.Sequential, error) {
 	if cfg.initFile != "" {
-		return tfmodel.LoadKerasWith(cfg.initFile, tfmodel.CompileOptions{Seed: cfg.seed})
+		opts := tfmodel.CompileOptions{Seed: cfg.seed}
+		if cfg.executionSet {
+			cfg.execution.apply(&opts) // else the file's compile config decides
+		}
+		return tfmodel.LoadKerasWith(cfg.initFile, opts)
 	}
 	layers, err := tutorial.Layers(cfg.model)
 	if err != nil {
@@ -36,6 +40,7 @@ func buildModel(cfg config) (*tfmodel.Sequential, error) {
 		return nil, err
 	}
 	compile.Seed = cfg.seed
+	cfg.execution.apply(&compile)
 	if err := model.Compile(compile); err != nil {
 		return nil, err
 	}

@@ -30,6 +30,7 @@ const stopDelayVar = "TRAIN_TEST_STOP_DELAY"
 type pausePoint struct {
 	epoch, step int // from 1; 0 with atLoad
 	atLoad      bool
+	chunk       int // steps per execution: Fit reports every chunk-th step
 	stopDelay   time.Duration
 	ctx         context.Context
 	stderr      io.Writer
@@ -41,7 +42,7 @@ func pauseFromEnv(ctx context.Context, stderr io.Writer) (*pausePoint, error) {
 	if !set {
 		return nil, nil
 	}
-	p := &pausePoint{ctx: ctx, stderr: stderr, atLoad: v == "load"}
+	p := &pausePoint{ctx: ctx, stderr: stderr, atLoad: v == "load", chunk: 1}
 	if !p.atLoad {
 		if _, err := fmt.Sscanf(v, "%d:%d", &p.epoch, &p.step); err != nil || p.epoch < 1 || p.step < 1 {
 			return nil, fmt.Errorf("%s=%q: want EPOCH:STEP, both from 1, or \"load\"", pauseAtVar, v)
@@ -70,13 +71,16 @@ func (p *pausePoint) EpochEnd(*tfmodel.Sequential, int, tfmodel.Logs) (tfmodel.A
 	return tfmodel.Continue, nil
 }
 
-// BatchEnd waits at the chosen step until the context is done. It returns
-// nil then, so Fit sees the cancellation as it would between two steps.
+// BatchEnd waits at the chosen step, or with -steps-per-execution at the
+// end of the chunk of steps that holds it (Fit reports each chunk's last
+// step; chunks end on the multiples of their size, also in a resumed run),
+// until the context is done. It returns nil then, so Fit sees the
+// cancellation as it would between two steps.
 func (p *pausePoint) BatchEnd(_ *tfmodel.Sequential, epoch, step int, _ tfmodel.Logs) error {
-	if epoch+1 != p.epoch || step != p.step {
+	if epoch+1 != p.epoch || step < p.step || step-p.chunk >= p.step {
 		return nil
 	}
-	fmt.Fprintf(p.stderr, "train: paused at epoch %d, step %d (%s)\n", p.epoch, p.step, pauseAtVar)
+	fmt.Fprintf(p.stderr, "train: paused at epoch %d, step %d (%s)\n", epoch+1, step, pauseAtVar)
 	<-p.ctx.Done()
 	time.Sleep(p.stopDelay) // a slow disk, simulated: see stopDelayVar
 	return nil

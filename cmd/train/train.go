@@ -85,6 +85,8 @@ func train(ctx context.Context, cfg config, stdout, stderr io.Writer, p *phases)
 		}
 	}
 
+	say("%s", describe(model.Compiled()))
+
 	fit := tfmodel.DefaultFitOptions()
 	fit.Epochs, fit.BatchSize, fit.Seed, fit.Shuffle = cfg.epochs, cfg.batchSize, uint64(cfg.seed), cfg.shuffle
 	if !cfg.quiet {
@@ -103,6 +105,7 @@ func train(ctx context.Context, cfg config, stdout, stderr io.Writer, p *phases)
 		fit.Callbacks = append(fit.Callbacks, &tfmodel.TensorBoard{LogDir: cfg.logDir})
 	}
 	if pause != nil {
+		pause.chunk = max(model.Compiled().StepsPerExecution, 1)
 		fit.Callbacks = append(fit.Callbacks, pause)
 	}
 	var stopper *tfmodel.EarlyStopping
