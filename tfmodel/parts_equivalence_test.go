@@ -343,6 +343,17 @@ func TestPartsMatchKeras(t *testing.T) {
 			// into _FusedMatMul in the inference graph (1 ulp apart from the
 			// separate ops Keras's predict runs); with oneDNN on they agree.
 			assert.LessOrEqual(t, loaded, 1e-6, "keras.models.load_model of Go's .keras predicts what Go predicts")
+			tp, _, err := npy.ReadFile[float32](filepath.Join(r.dir, "tflite_predict.npy"))
+			require.NoError(t, err)
+			require.Len(t, tp, len(r.pred.Data))
+			var lite float64
+			for j := range tp {
+				lite = max(lite, math.Abs(float64(tp[j]-r.pred.Data[j])))
+			}
+			t.Logf("%s: max |TFLite - Go| %.3g", r.c.name, lite)
+			// TFLite runs its own kernels (XNNPack's convolutions and
+			// matrix products, its own reductions), not TensorFlow's.
+			assert.LessOrEqual(t, lite, 1e-5, "TFLite's conversion of Go's SavedModel predicts what Go predicts")
 
 			var kh struct {
 				History map[string][]any `json:"history"`
@@ -400,6 +411,11 @@ for d in sys.argv[1:]:
     import keras
     m = keras.models.load_model(os.path.join(d, "model.keras"))
     np.save(os.path.join(d, "keras_file_predict.npy"), m.predict(np.load(os.path.join(d, "x.npy")), batch_size=32, verbose=0))
+    # TFLite converts the SavedModel and runs it through the signature.
+    flat = tf.lite.TFLiteConverter.from_saved_model(os.path.join(d, "savedmodel")).convert()
+    runner = tf.lite.Interpreter(model_content=flat).get_signature_runner("serving_default")
+    (out,) = runner(**{name: np.load(os.path.join(d, "x.npy"))}).values()
+    np.save(os.path.join(d, "tflite_predict.npy"), out)
 `
 
 func shapeOf(v *graph.Variable) []int {
