@@ -100,7 +100,7 @@ def parse_jit(value):
 # The models of Go's internal/tutorial, layer for layer. Both take
 # (28, 28) images, so the data, the latency image and the SavedModels'
 # signatures are the same for every model.
-MODELS = ("mlp", "cnn")
+MODELS = ("mlp", "cnn", "convnet")
 
 
 def build_model(keras, name):
@@ -114,6 +114,18 @@ def build_model(keras, name):
             layers.Dense(10, activation="softmax"),
         ]
     elif name == "cnn":
+        stack = [
+            layers.Reshape((28, 28, 1)),
+            layers.Conv2D(32, 3, padding="same", activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Conv2D(64, 3, padding="same", activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Flatten(),
+            layers.Dense(128, activation="relu"),
+            layers.Dropout(0.5),
+            layers.Dense(10, activation="softmax"),
+        ]
+    elif name == "convnet":
         # keras.io/examples/vision/mnist_convnet, on (28, 28) input.
         stack = [
             layers.Reshape((28, 28, 1)),

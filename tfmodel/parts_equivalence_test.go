@@ -113,9 +113,10 @@ func partCases() []partCase {
 				}
 			},
 			opt: exactAdamW, loss: "mae", metrics: []string{"mse"}, targets: "values"},
-		{name: "conv_batchnorm_maxpool_adam", input: []int{6, 6, 2},
+		{name: "conv_batchnorm_maxpool_dropout_adam", input: []int{6, 6, 2},
 			layers: func() []Layer {
-				return []Layer{conv2D(4, 3, "", nil), graph.NewBatchNormalization(), graph.NewMaxPooling2D([2]int{2, 2}), Flatten(), Dense(4, "softmax")}
+				// BatchNormalization and Dropout together: the exported CNN.
+				return []Layer{conv2D(4, 3, "", nil), graph.NewBatchNormalization(), graph.NewMaxPooling2D([2]int{2, 2}), Flatten(), Dropout(0.3), Dense(4, "softmax")}
 			},
 			opt: exactAdam, loss: "sparse_categorical_crossentropy", metrics: []string{"accuracy"}, targets: "labels"},
 		{name: "dense_batchnorm_sgd", input: []int{12},

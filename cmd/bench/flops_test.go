@@ -59,8 +59,8 @@ func TestFLOPsCNN(t *testing.T) {
 	assert.True(t, f.Conv)
 	assert.Equal(t, "forward 2·(3·3·1·32·26·26 + 3·3·32·64·11·11 + 1600·10) = 4,881,920, backward (weight gradients, then input gradients) 2·(3·3·1·32·26·26 + 3·3·32·64·11·11 + 1600·10) + 2·(3·3·32·64·11·11 + 1600·10) = 9,374,464", f.formula())
 
-	// The tutorial's CNN is these layers.
-	tut, err := modelFLOPs("cnn")
+	// The tutorial's simple convnet is these layers.
+	tut, err := modelFLOPs("convnet")
 	require.NoError(t, err)
 	assert.Equal(t, f, tut)
 }
@@ -77,7 +77,7 @@ func TestFLOPsRefusesLayersItCannotCount(t *testing.T) {
 // (0.75×: not 2× faster), the kernel floor floorMS a step.
 func cnnReport(floorMS float64) *report {
 	r := sampleReport(true)
-	r.Config.Model = "cnn"
+	r.Config.Model = "convnet"
 	for i := range r.Go {
 		r.Go[i].EpochSeconds = []float64{30, 18.75, 18.75}
 		r.Python[i].EpochSeconds = []float64{40, 25, 25}

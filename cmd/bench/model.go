@@ -41,6 +41,12 @@ var modelText = map[string]struct{ title, about string }{
 			"101,770 parameters, Adam, sparse categorical cross-entropy, accuracy, batch 32)",
 	},
 	"cnn": {
+		title: "CNN: two 'same' convolution blocks, Dense(128), Dropout",
+		about: "The tutorial's CNN (Reshape(28, 28, 1) → Conv2D(32, 3, same, relu) → MaxPooling2D(2) →\n" +
+			"Conv2D(64, 3, same, relu) → MaxPooling2D(2) → Flatten → Dense(128, relu) → Dropout(0.5) → Dense(10, softmax),\n" +
+			"421,642 parameters, Adam, sparse categorical cross-entropy, accuracy, batch 32)",
+	},
+	"convnet": {
 		title: "CNN: Keras's \"Simple MNIST convnet\"",
 		about: "The convolutional network of the Keras example \"Simple MNIST convnet\" (Reshape(28, 28, 1) →\n" +
 			"Conv2D(32, 3, relu) → MaxPooling2D(2) → Conv2D(64, 3, relu) → MaxPooling2D(2) → Flatten → Dropout(0.5) →\n" +

@@ -23,9 +23,9 @@ func TestTrainCNN(t *testing.T) {
 	stdout, stderr, code := runCommand(t, bin, "-model", "cnn", "-epochs", "1", "-out", out, "-plots", plots, "-keras", kerasFile)
 	require.Equal(t, 0, code, "stderr: %s", stderr)
 	for _, want := range []string{
-		"│ conv2d (Conv2D)                 │ (None, 26, 26, 32)     │           320 │",
-		"│ max_pooling2d_1 (MaxPooling2D)  │ (None, 5, 5, 64)       │             0 │",
-		"Total params: 34,826 (136.04 KB)",
+		"│ conv2d (Conv2D)                 │ (None, 28, 28, 32)     │           320 │",
+		"│ max_pooling2d_1 (MaxPooling2D)  │ (None, 7, 7, 64)       │             0 │",
+		"Total params: 421,642 (1.61 MB)",
 		"1875/1875 ━━━━━━━━━━━━━━━━━━━━",
 		"Wrote 8 plots to " + plots,
 	} {
@@ -44,6 +44,6 @@ func TestTrainCNN(t *testing.T) {
 	back, err := tfmodel.LoadKeras(kerasFile)
 	require.NoError(t, err)
 	defer back.Close()
-	assert.Equal(t, int64(34826), back.Params())
+	assert.Equal(t, int64(421642), back.Params())
 	assert.Equal(t, "Adam", back.Compiled().Optimizer.ClassName())
 }

@@ -12,7 +12,7 @@ import (
 )
 
 func TestModels(t *testing.T) {
-	for model, params := range map[string]int64{"mlp": 101770, "cnn": 34826} {
+	for model, params := range map[string]int64{"mlp": 101770, "cnn": 421642, "convnet": 34826} {
 		layers, err := tutorial.Layers(model)
 		require.NoError(t, err)
 		m, err := tfmodel.NewSequential(layers...)
@@ -22,16 +22,18 @@ func TestModels(t *testing.T) {
 		assert.Equal(t, []int{tutorial.Classes}, m.OutputShape())
 	}
 	_, err := tutorial.Layers("resnet")
-	assert.ErrorContains(t, err, `model "resnet": want one of [mlp cnn]`)
+	assert.ErrorContains(t, err, `model "resnet": want one of [mlp cnn convnet]`)
 }
 
-// The CNN's summary is what Keras 3 prints for the same model.
+// The CNNs' summaries are what Keras 3 prints for the same models.
 func TestCNNSummary(t *testing.T) {
-	layers, err := tutorial.Layers("cnn")
-	require.NoError(t, err)
-	m, err := tfmodel.NewSequential(layers...)
-	require.NoError(t, err)
-	var b bytes.Buffer
-	require.NoError(t, m.Summary(&b))
-	assert.Equal(t, cnnSummary, b.String())
+	for model, want := range map[string]string{"cnn": cnnSummary, "convnet": convnetSummary} {
+		layers, err := tutorial.Layers(model)
+		require.NoError(t, err)
+		m, err := tfmodel.NewSequential(layers...)
+		require.NoError(t, err)
+		var b bytes.Buffer
+		require.NoError(t, m.Summary(&b))
+		assert.Equal(t, want, b.String(), model)
+	}
 }
