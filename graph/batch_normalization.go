@@ -45,19 +45,16 @@ func (n *BatchNormalization) ClassName() string { return "BatchNormalization" }
 
 // Config is BatchNormalization's get_config as Keras 3 writes it.
 func (n *BatchNormalization) Config() map[string]any {
-	init := func(class string) map[string]any {
-		return map[string]any{"module": "keras.initializers", "class_name": class, "config": map[string]any{}, "registered_name": nil}
-	}
 	return map[string]any{
 		"axis":                        -1,
 		"momentum":                    n.Momentum,
 		"epsilon":                     n.Epsilon,
 		"center":                      n.Center,
 		"scale":                       n.Scale,
-		"beta_initializer":            init("Zeros"),
-		"gamma_initializer":           init("Ones"),
-		"moving_mean_initializer":     init("Zeros"),
-		"moving_variance_initializer": init("Ones"),
+		"beta_initializer":            initializerConfig("Zeros"),
+		"gamma_initializer":           initializerConfig("Ones"),
+		"moving_mean_initializer":     initializerConfig("Zeros"),
+		"moving_variance_initializer": initializerConfig("Ones"),
 		"beta_regularizer":            nil,
 		"gamma_regularizer":           nil,
 		"beta_constraint":             nil,

@@ -42,22 +42,17 @@ func (c *Conv2D) ClassName() string { return "Conv2D" }
 // Config is Conv2D's get_config as Keras 3 writes it.
 func (c *Conv2D) Config() map[string]any {
 	return map[string]any{
-		"filters":       c.Filters,
-		"kernel_size":   slices.Clone(c.KernelSize[:]),
-		"strides":       slices.Clone(c.Strides[:]),
-		"padding":       c.Padding,
-		"data_format":   "channels_last",
-		"dilation_rate": slices.Clone(c.DilationRate[:]),
-		"groups":        1,
-		"activation":    string(c.Activation),
-		"use_bias":      c.UseBias,
-		"kernel_initializer": map[string]any{
-			"module": "keras.initializers", "class_name": "GlorotUniform",
-			"config": map[string]any{"seed": nil, "input_axes": nil, "output_axes": nil}, "registered_name": nil,
-		},
-		"bias_initializer": map[string]any{
-			"module": "keras.initializers", "class_name": "Zeros", "config": map[string]any{}, "registered_name": nil,
-		},
+		"filters":              c.Filters,
+		"kernel_size":          slices.Clone(c.KernelSize[:]),
+		"strides":              slices.Clone(c.Strides[:]),
+		"padding":              c.Padding,
+		"data_format":          "channels_last",
+		"dilation_rate":        slices.Clone(c.DilationRate[:]),
+		"groups":               1,
+		"activation":           string(c.Activation),
+		"use_bias":             c.UseBias,
+		"kernel_initializer":   glorotUniformConfig(),
+		"bias_initializer":     initializerConfig("Zeros"),
 		"kernel_regularizer":   nil,
 		"bias_regularizer":     nil,
 		"activity_regularizer": nil,

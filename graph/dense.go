@@ -31,16 +31,11 @@ func (d *Dense) ClassName() string { return "Dense" }
 // Config is Dense's get_config as Keras 3 writes it.
 func (d *Dense) Config() map[string]any {
 	return map[string]any{
-		"units":      d.Units,
-		"activation": string(d.Activation),
-		"use_bias":   d.UseBias,
-		"kernel_initializer": map[string]any{
-			"module": "keras.initializers", "class_name": "GlorotUniform",
-			"config": map[string]any{"seed": nil, "input_axes": nil, "output_axes": nil}, "registered_name": nil,
-		},
-		"bias_initializer": map[string]any{
-			"module": "keras.initializers", "class_name": "Zeros", "config": map[string]any{}, "registered_name": nil,
-		},
+		"units":               d.Units,
+		"activation":          string(d.Activation),
+		"use_bias":            d.UseBias,
+		"kernel_initializer":  glorotUniformConfig(),
+		"bias_initializer":    initializerConfig("Zeros"),
 		"kernel_regularizer":  nil,
 		"bias_regularizer":    nil,
 		"kernel_constraint":   nil,

@@ -65,3 +65,18 @@ func Ones(s *op.Scope, shape []int64) tf.Output {
 	s = sub(s, "ones")
 	return op.Fill(sub(s, "fill"), op.Const(sub(s, "shape"), shape), op.Const(sub(s, "value"), float32(1)))
 }
+
+// initializerConfig is a Keras initializer as get_config serializes it:
+// glorotUniformConfig for a kernel, initializerConfig("Zeros") for a bias
+// or beta, initializerConfig("Ones") for gamma.
+func initializerConfig(class string) map[string]any {
+	return map[string]any{"module": "keras.initializers", "class_name": class, "config": map[string]any{}, "registered_name": nil}
+}
+
+// glorotUniformConfig is Keras's default kernel initializer, unseeded, as
+// get_config serializes it.
+func glorotUniformConfig() map[string]any {
+	c := initializerConfig("GlorotUniform")
+	c["config"] = map[string]any{"seed": nil, "input_axes": nil, "output_axes": nil}
+	return c
+}
