@@ -35,6 +35,9 @@ type runner struct {
 	exe            string
 	python, script string
 	stderr         io.Writer
+	// With -peers: .venv.peers's Python and the directory of the peers'
+	// scripts.
+	peersPython, peersScripts string
 }
 
 // modelPaths are the models the first seed's runs save for the latency
@@ -51,13 +54,19 @@ func newRunner(cfg config, work string, stderr io.Writer) (*runner, error) {
 		return nil, fmt.Errorf("cannot find my own executable to run the Go children: %w", err)
 	}
 	r := &runner{cfg: cfg, work: work, exe: exe, stderr: stderr}
-	if cfg.SkipPython {
+	if err := r.findPeers(); err != nil {
+		return nil, err
+	}
+	if !cfg.needsMainPython() {
 		return r, nil
 	}
 	if r.python = cfg.python; r.python == "" {
 		if r.python, err = pyenv.Python(); err != nil {
 			return nil, fmt.Errorf("%w (or pass -python, or -skip-python)", err)
 		}
+	}
+	if cfg.SkipPython {
+		return r, nil
 	}
 	if r.script = cfg.script; r.script == "" {
 		root, err := pyenv.Root()
@@ -229,6 +238,11 @@ func childGoTrain(ctx context.Context, cfg config) (*trainResult, error) {
 	opts := tfmodel.DefaultCompileOptions()
 	opts.Seed = cfg.FirstSeed
 	opts.Threads = tfmodel.Threads{IntraOp: cfg.IntraOp, InterOp: cfg.InterOp}
+	if cfg.childXLA {
+		// tfmodel's fast path: an epoch's whole batches in one session
+		// run, a While loop XLA compiles into one program.
+		opts.JITCompile, opts.StepsPerExecution = true, data.Train.Len()/cfg.BatchSize
+	}
 	if err := m.Compile(opts); err != nil {
 		return nil, err
 	}
@@ -253,6 +267,9 @@ func childGoTrain(ctx context.Context, cfg config) (*trainResult, error) {
 		Versions: map[string]string{"go": goVersion(), "tensorflow": tf.Version()},
 		Threads:  &threadsInfo{IntraOp: cfg.IntraOp, InterOp: cfg.InterOp},
 		OneDNN:   onednn.Setting(),
+	}
+	if cfg.childXLA {
+		res.JITCompile, res.StepsPerExecution = &opts.JITCompile, opts.StepsPerExecution
 	}
 	prev := start
 	for _, e := range ends {

@@ -8,6 +8,7 @@
 //	go run ./cmd/bench                       # the full run of the MLP: 10 epochs × 3 seeds per side
 //	go run ./cmd/bench -model cnn            # the same for the CNN
 //	go run ./cmd/bench -epochs 2 -seeds 1    # a quick check
+//	go run ./cmd/bench -peers all            # with Go's XLA epoch loop, Python TF's, JAX, PyTorch and ONNX Runtime (scripts/peers-install.sh first; peers.go)
 //	go run ./cmd/bench -markdown BENCHMARKS.md -json bench.json
 //	go run ./cmd/bench -render bench.json -markdown BENCHMARKS.md  # report an earlier run again
 //
@@ -62,9 +63,15 @@ type config struct {
 	SkipPython     bool   `json:"skip_python"`
 	SkipProbe      bool   `json:"skip_probe"`
 	OneDNN         string `json:"onednn"`
-	Command        string `json:"command"`
+	// Peers are the peer sides -peers selected (peers.go), GoXLA whether
+	// the Go XLA side runs (-go-modes).
+	Peers   []string `json:"peers,omitempty"`
+	GoXLA   bool     `json:"go_xla,omitempty"`
+	Command string   `json:"command"`
 
 	python, script string
+	peers, goModes string
+	peersVenv      string
 	markdown       string
 	jsonOut        string
 	render         string
@@ -76,6 +83,7 @@ type config struct {
 	childOut    string
 	childSave   string
 	childModels string
+	childXLA    bool
 }
 
 // Defaults of the full run, the one BENCHMARKS.md reports; a run with less
@@ -102,9 +110,12 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.ProbeSteps, "probe-steps", 50, "training steps unrolled into one session run for the kernel floor")
 	fs.IntVar(&c.MatMulN, "matmul-n", 2048, "size of the square float32 MatMul that measures the machine's peak")
 	fs.StringVar(&c.KerasJIT, "keras-jit", "auto", "Keras compile(jit_compile=...): auto (Keras's default: no XLA on a CPU-only machine), true or false")
-	fs.BoolVar(&c.SkipPython, "skip-python", false, "run the Go side only")
+	fs.BoolVar(&c.SkipPython, "skip-python", false, "skip the Keras side: run the Go side (and -peers) only")
 	fs.BoolVar(&c.SkipProbe, "skip-probe", false, "skip the MatMul peak and step-overhead probes")
 	fs.StringVar(&c.OneDNN, "onednn", "default", "TensorFlow's oneDNN kernels on both sides: default (the machine's, or TF_ENABLE_ONEDNN_OPTS as set), on, off, or both (the whole run with the machine's default, then again with the other setting, compared in the report)")
+	fs.StringVar(&c.peers, "peers", "", fmt.Sprintf("peer sides training the MLP too, comma-separated: %s (default none; JAX, PyTorch and ONNX Runtime need %s first)", strings.Join(peerNames(), ", "), peersInstall))
+	fs.StringVar(&c.peersVenv, "peers-venv", "", "the peers' virtual environment (default: the repository's .venv.peers)")
+	fs.StringVar(&c.goModes, "go-modes", "auto", "Go training sides: step (tfmodel's default, one session run per step) and xla (StepsPerExecution = the steps of an epoch, JITCompile), comma-separated; auto: both with -peers, step alone without")
 	fs.StringVar(&c.python, "python", "", "Python interpreter (default: the repository's .venv/bin/python)")
 	fs.StringVar(&c.script, "script", "", "the Keras side's script (default: scripts/bench_keras.py in the repository)")
 	fs.StringVar(&c.markdown, "markdown", "", "write the Markdown report to this file (BENCHMARKS.md); text below its keep-below marker is kept")
@@ -117,6 +128,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.childOut, "child-out", "", "internal: the child's result file")
 	fs.StringVar(&c.childSave, "child-save", "", "internal: where go-train saves its SavedModel")
 	fs.StringVar(&c.childModels, "child-models", "", "internal: go-latency's SavedModels, GO_DIR[,KERAS_DIR]")
+	fs.BoolVar(&c.childXLA, "child-xla", false, "internal: go-train trains with XLA, a whole epoch per session run")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: go run ./cmd/bench [flags]\n\nTrains, evaluates and serves a tutorial model in Go and in Python Keras and compares them.\n\nflags:\n")
 		fs.VisitAll(func(f *flag.Flag) {
@@ -141,6 +153,12 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if c.IntraOp, c.InterOp, err = parseThreads(c.Threads); err != nil {
 		return c, err
 	}
+	if c.Peers, err = parsePeers(c.peers); err != nil {
+		return c, err
+	}
+	if c.GoXLA, err = parseGoModes(c.goModes, len(c.Peers) > 0); err != nil {
+		return c, err
+	}
 	switch {
 	case !tutorial.Known(c.Model):
 		return c, fmt.Errorf("-model %q: want one of %s", c.Model, strings.Join(tutorial.Models, ", "))
@@ -160,6 +178,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, fmt.Errorf("-keras-jit %q: want auto, true or false", c.KerasJIT)
 	case c.OneDNN != "default" && c.OneDNN != "on" && c.OneDNN != "off" && c.OneDNN != "both":
 		return c, fmt.Errorf("-onednn %q: want default, on, off or both", c.OneDNN)
+	case len(c.Peers) > 0 && c.Model != "mlp":
+		return c, fmt.Errorf("-peers: the peer sides train the tutorial's MLP only, not -model %s", c.Model)
 	}
 	c.Command = commandLine(args)
 	return c, nil
@@ -305,7 +325,11 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		if err := os.MkdirAll(passWork, 0o755); err != nil {
 			return err
 		}
-		if err := measure(ctx, cfg, runner, passWork, pass, logf); err != nil {
+		// The peers do not use TensorFlow's oneDNN setting (but for the
+		// TF-XLA one, measured with the first setting with the rest): one
+		// pass of them is enough.
+		withPeers := i == 0
+		if err := measure(ctx, cfg, runner, passWork, pass, withPeers, logf); err != nil {
 			return err
 		}
 		pass.Seconds = time.Since(pass.Started).Seconds()
@@ -349,8 +373,10 @@ func output(cfg config, r *report, stdout io.Writer, logf func(string, ...any)) 
 }
 
 // measure runs every measurement once, with the oneDNN setting in force,
-// into r; models go under work.
-func measure(ctx context.Context, cfg config, runner *runner, work string, r *report, logf func(string, ...any)) error {
+// into r; models go under work. Within a seed the sides take turns: Go,
+// Keras, Go XLA, then withPeers the peer sides, so that drift in the
+// machine's load spreads over all of them.
+func measure(ctx context.Context, cfg config, runner *runner, work string, r *report, withPeers bool, logf func(string, ...any)) error {
 	var err error
 	models := modelPaths{Go: work + "/go-savedmodel", Keras: work + "/keras/model.keras", KerasExport: work + "/keras-export"}
 	for i := range cfg.Seeds {
@@ -371,16 +397,18 @@ func measure(ctx context.Context, cfg config, runner *runner, work string, r *re
 				return err
 			}
 		}
-		if cfg.SkipPython {
-			continue
+		if !cfg.SkipPython {
+			logf("Python Keras training, seed %d (%s)", seed, plural(cfg.Epochs, "epoch"))
+			p, err := runner.pyTrain(ctx, seed, save, models)
+			if err != nil {
+				return err
+			}
+			r.Python = append(r.Python, p)
+			logf("  Python: %s", p.summary())
 		}
-		logf("Python Keras training, seed %d (%s)", seed, plural(cfg.Epochs, "epoch"))
-		p, err := runner.pyTrain(ctx, seed, save, models)
-		if err != nil {
+		if err := measureOtherSides(ctx, cfg, runner, seed, i == 0, r, withPeers, logf); err != nil {
 			return err
 		}
-		r.Python = append(r.Python, p)
-		logf("  Python: %s", p.summary())
 	}
 
 	logf("Go single-image latency (%d calls per method)", cfg.LatencyN)

@@ -152,6 +152,12 @@ func renderModelSection(r *report, rows []row) string {
 		p("| Python side | Python %s, TensorFlow %s, Keras %s, NumPy %s |\n", v["python"], v["tensorflow"], v["keras"], v["numpy"])
 	}
 	p("| thread pools, both sides | %s |\n", threadsText(c))
+	if v := peerVersions(r); v != "" {
+		p("| peer sides | %s |\n", v)
+	}
+	if t := peerThreads(r); t != "" {
+		p("| peers' threads | %s |\n", t)
+	}
 	p("| TensorFlow's oneDNN kernels, both sides | %s |\n", oneDNNOf(r))
 	if len(r.Python) > 0 && r.Python[0].JITCompile != nil {
 		p("| Keras `jit_compile` | `%s` → %v (Keras resolves `auto` to no XLA on a CPU-only machine) |\n", c.KerasJIT, *r.Python[0].JITCompile)
@@ -159,6 +165,7 @@ func renderModelSection(r *report, rows []row) string {
 	p("\n### Results\n\n")
 	b.WriteString(renderMarkdown(rows))
 	p("\n%s\n\n", verdict(rows))
+	b.WriteString(renderPeersMarkdown(r))
 	b.WriteString(renderOneDNNComparison(r))
 	if bd := breakdown(r); bd != "" {
 		p("### Where a Go training step's time goes\n\n%s\n", bd)

@@ -18,6 +18,10 @@ type report struct {
 	GoLatency *goLatency    `json:"go_latency,omitempty"`
 	PyLatency *pyLatency    `json:"python_latency,omitempty"`
 	Probe     *probe        `json:"probe,omitempty"`
+	// With -go-modes xla (or -peers): Go trained with XLA, an epoch per
+	// session run; with -peers, the peers' runs, seed by seed.
+	GoXLA []trainResult `json:"go_xla,omitempty"`
+	Peers []peerRun     `json:"peers,omitempty"`
 	// With -onednn both: the same measurements with oneDNN the other way.
 	OtherOneDNN *report `json:"other_onednn,omitempty"`
 }
@@ -42,11 +46,13 @@ type trainResult struct {
 	PeakRSSKBAfterTraining int64 `json:"peak_rss_kb_after_training"`
 	// The child's whole-life ru_maxrss (training, evaluation, prediction,
 	// saving) as the parent's wait4 reports it.
-	ChildMaxRSSKB int64             `json:"child_max_rss_kb"`
-	ChildSeconds  float64           `json:"child_seconds"`
-	JITCompile    *bool             `json:"jit_compile,omitempty"` // Keras's resolved jit_compile
-	Versions      map[string]string `json:"versions,omitempty"`
-	Threads       *threadsInfo      `json:"threads,omitempty"`
+	ChildMaxRSSKB int64   `json:"child_max_rss_kb"`
+	ChildSeconds  float64 `json:"child_seconds"`
+	JITCompile    *bool   `json:"jit_compile,omitempty"` // Keras's resolved jit_compile; Go XLA's
+	// Go XLA's training steps per session run.
+	StepsPerExecution int               `json:"steps_per_execution,omitempty"`
+	Versions          map[string]string `json:"versions,omitempty"`
+	Threads           *threadsInfo      `json:"threads,omitempty"`
 	// Whether TensorFlow's oneDNN kernels were on in the Go child, and why
 	// (internal/onednn.Setting); the Python child has the same environment.
 	OneDNN string `json:"onednn,omitempty"`

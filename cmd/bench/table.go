@@ -428,6 +428,7 @@ func renderText(r *report, rows []row) string {
 	b.WriteString("\n")
 	b.WriteString(renderTable(rows))
 	b.WriteString("\n" + verdict(rows) + "\n")
+	b.WriteString(renderPeersText(r))
 	if cmp := renderOneDNNComparison(r); cmp != "" {
 		b.WriteString("\n" + cmp)
 	}

@@ -1,0 +1,287 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestParsePeers(t *testing.T) {
+	everything := []string{"tf-xla", "jax-scan", "jax-step", "torch-eager", "torch-compile", "onnx"}
+	tests := []struct {
+		in   string
+		want []string
+		err  string
+	}{
+		{in: "", want: nil},
+		{in: "all", want: everything},
+		{in: "jax", want: []string{"jax-scan", "jax-step"}},
+		{in: "torch,onnx", want: []string{"torch-eager", "torch-compile", "onnx"}},
+		{in: "onnx, torch-eager", want: []string{"torch-eager", "onnx"}},
+		{in: "jax-step,tf-xla,jax-step", want: []string{"tf-xla", "jax-step"}}, // the run's order, once each
+		{in: "all,jax", want: everything},
+		{in: "pytorch", err: `-peers "pytorch": unknown peer "pytorch"; want a comma-separated list of all, tf-xla, jax, jax-scan, jax-step, torch, torch-eager, torch-compile, onnx`},
+		{in: "jax,JAX", err: `unknown peer "JAX"`},
+		{in: "onnx", err: `-peers "onnx": onnx serves the model torch-eager trains: add torch or torch-eager`},
+		{in: "torch-compile,onnx", err: "onnx serves the model torch-eager trains"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.in, func(t *testing.T) {
+			got, err := parsePeers(tc.in)
+			if tc.err != "" {
+				assert.ErrorContains(t, err, tc.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, got)
+		})
+	}
+}
+
+func TestParseFlagsPeers(t *testing.T) {
+	tests := []struct {
+		name  string
+		args  []string
+		peers []string
+		goXLA bool
+		err   string
+	}{
+		{name: "none: as before", args: nil, peers: nil, goXLA: false},
+		{name: "peers bring Go's XLA side", args: []string{"-peers", "jax"}, peers: []string{"jax-scan", "jax-step"}, goXLA: true},
+		{name: "unless told", args: []string{"-peers", "all", "-go-modes", "step"}, peers: []string{"tf-xla", "jax-scan", "jax-step", "torch-eager", "torch-compile", "onnx"}},
+		{name: "Go XLA without peers", args: []string{"-go-modes", "step,xla"}, goXLA: true},
+		{name: "unknown peer", args: []string{"-peers", "mxnet"}, err: `unknown peer "mxnet"`},
+		{name: "XLA alone", args: []string{"-go-modes", "xla"}, err: `-go-modes "xla": step must be one of them`},
+		{name: "unknown mode", args: []string{"-go-modes", "step,fast"}, err: `-go-modes "step,fast": want auto, or a comma-separated list of step and xla`},
+		{name: "the peers train the MLP only", args: []string{"-peers", "jax", "-model", "cnn"}, err: "-peers: the peer sides train the tutorial's MLP only, not -model cnn"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var sink strings.Builder
+			c, err := parseFlags(tc.args, &sink)
+			if tc.err != "" {
+				assert.ErrorContains(t, err, tc.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.peers, c.Peers)
+			assert.Equal(t, tc.goXLA, c.GoXLA)
+			assert.Empty(t, c.reduced(), "peers are no reduction")
+		})
+	}
+}
+
+func TestPeersVenv(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, ".venv.peers")
+	_, err := peersPython(missing)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), filepath.Join(missing, "bin", "python")+" not found", "names the path")
+	assert.Contains(t, err.Error(), "run scripts/peers-install.sh", "says how to make it")
+
+	py := filepath.Join(dir, "venv", "bin", "python")
+	require.NoError(t, os.MkdirAll(filepath.Dir(py), 0o755))
+	require.NoError(t, os.WriteFile(py, nil, 0o755))
+	got, err := peersPython(filepath.Join(dir, "venv"))
+	require.NoError(t, err)
+	assert.Equal(t, py, got)
+}
+
+func TestRunnerNeedsThePeersVenvOnlyForItsSides(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "no-venv")
+	tests := []struct {
+		name  string
+		peers []string
+		err   bool
+	}{
+		{"no peers", nil, false},
+		{"TensorFlow's runs in the main .venv", []string{"tf-xla"}, false},
+		{"JAX", []string{"jax-scan"}, true},
+		{"PyTorch and ONNX Runtime", []string{"torch-eager", "onnx"}, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			// -python stands in for the main .venv, which this test does
+			// not need either.
+			cfg := config{SkipPython: true, Peers: tc.peers, peersVenv: missing, python: "/bin/true"}
+			_, err := newRunner(cfg, t.TempDir(), &strings.Builder{})
+			if !tc.err {
+				assert.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), filepath.Join(missing, "bin", "python"))
+			assert.Contains(t, err.Error(), "scripts/peers-install.sh")
+		})
+	}
+}
+
+// The fixtures are a real run's: go run ./cmd/bench -peers all -epochs 3
+// -seeds 1 -latency-n 500 -json ... -workdir ... -keep, on the project's
+// 2-core machine while other work ran on it; peer-torch-eager-seed1.json is
+// that run's PyTorch eager child's result file.
+const (
+	peerRunFixture    = "testdata/peer-torch-eager-seed1.json"
+	peerReportFixture = "testdata/peers-report.json"
+)
+
+func TestReadPeerRun(t *testing.T) {
+	torch, _ := lookupPeer("torch-eager")
+	jax, _ := lookupPeer("jax-scan")
+	p, err := readPeerRun(peerRunFixture, torch, 1, 3)
+	require.NoError(t, err)
+	assert.Equal(t, "torch-eager", p.Side)
+	assert.Equal(t, 60000, p.TrainExamples)
+	assert.Equal(t, 1875, p.steps())
+	assert.Len(t, p.EpochSeconds, 3)
+	assert.InDelta(t, 0.87, p.TestAccuracy, 0.02, "after 3 epochs")
+	assert.Equal(t, 10000, p.PredictImages)
+	assert.Len(t, p.PredictSeconds, 3)
+	assert.Equal(t, "2.15.0", p.Versions["torch"])
+	require.NotNil(t, p.Threads)
+	assert.Equal(t, "OMP_WAIT_POLICY=unset (libgomp's default)", p.ThreadsNote)
+	assert.Len(t, p.LatencySeconds["torch-eager"], 500)
+	assert.Len(t, p.LatencySeconds["onnxruntime"], 500)
+	require.Len(t, p.Runtimes, 1)
+	assert.Equal(t, "onnxruntime", p.Runtimes[0].System)
+	assert.Equal(t, p.TestAccuracy, p.Runtimes[0].TestAccuracy, "ONNX Runtime serves the weights PyTorch trained")
+
+	for _, bad := range []struct {
+		name   string
+		side   peerSide
+		seed   int64
+		epochs int
+		err    string
+	}{
+		{"another side's", jax, 1, 3, `side "torch-eager", want "jax-scan"`},
+		{"another seed's", torch, 2, 3, "seed 1, want 2"},
+		{"another length", torch, 1, 10, "3 epoch times, want 10"},
+	} {
+		t.Run(bad.name, func(t *testing.T) {
+			_, err := readPeerRun(peerRunFixture, bad.side, bad.seed, bad.epochs)
+			assert.ErrorContains(t, err, bad.err)
+		})
+	}
+	_, err = readPeerRun(filepath.Join(t.TempDir(), "none.json"), torch, 1, 3)
+	assert.Error(t, err, "no result file")
+}
+
+func TestPeersReportOfARealRun(t *testing.T) {
+	r := new(report)
+	require.NoError(t, readJSON(peerReportFixture, r))
+	require.Len(t, r.Peers, 5, "one run of each training side")
+
+	rows := peerTrainingRows(r)
+	require.Len(t, rows, 8, "Go per step, Keras, Go XLA and the five peers")
+	systems := map[string][]string{}
+	for i, row := range rows {
+		require.Len(t, row, len(peersHeader))
+		systems[row[0]] = row
+		if i > 0 {
+			assert.LessOrEqual(t, leadingFloat(t, rows[i-1][1]), leadingFloat(t, row[1]), "fastest first")
+		}
+	}
+	// The fixture's figures worked out with NumPy from its raw timings:
+	// the median and the minimum of epochs 2–3, over 1,875 steps, 409,088
+	// FLOPs per image, the probe's MatMul peak (102.5 GFLOP/s).
+	want := map[string][]string{
+		"**this project**, tfmodel's default: one session run per step":                                              {"1.385 (1.298)", "0.739", "87.37 ± 0.00", "17.72 (17.3%)", "1.83×"},
+		"Keras 3 `fit`, `jit_compile=false`":                                                                         {"8.253 (5.514)", "4.401", "85.84 ± 0.00", "2.97 (2.9%)", "10.88×"},
+		"**this project**, XLA: an epoch per session run (`StepsPerExecution` 1875, `JITCompile`)":                   {"0.865 (0.857)", "0.462", "87.34 ± 0.00", "28.36 (27.7%)", "1.14×"},
+		"TF from Python: one `tf.function(jit_compile=True)` running a whole epoch in a `tf.while_loop` (TF 2.21.0)": {"0.402 (0.399)", "0.214", "87.04 ± 0.00", "61.08 (59.6%)", "0.53×"},
+		"JAX, whole epoch compiled (`jax.lax.scan`) (JAX 0.10.2)":                                                    {"0.758 (0.749)", "0.404", "87.29 ± 0.00", "32.37 (31.6%)", "1.00×"},
+		"JAX, jitted step called once per batch (JAX 0.10.2)":                                                        {"0.946 (0.825)", "0.504", "87.29 ± 0.00", "25.95 (25.3%)", "1.25×"},
+		"PyTorch eager (PyTorch 2.15.0)":                                                                             {"1.516 (1.435)", "0.809", "86.80 ± 0.00", "16.19 (15.8%)", "2.00×"},
+		"PyTorch, step in `torch.compile` (PyTorch 2.15.0)":                                                          {"2.789 (2.053)", "1.487", "86.66 ± 0.00", "8.80 (8.6%)", "3.68×"},
+	}
+	for text, cells := range want {
+		require.Contains(t, systems, text)
+		assert.Equal(t, cells, systems[text][1:], text)
+	}
+	const verdict = "Go XLA / JAX lax.scan, median epoch: 1.14× (0.865 s against 0.758 s; target ≤ 0.80: NO)"
+	assert.Equal(t, verdict, xlaVerdict(r))
+
+	inference := peerInferenceRows(r)
+	texts := make([]string, len(inference))
+	for i, row := range inference {
+		texts[i] = row[0]
+	}
+	assert.Equal(t, []string{
+		"**this project**: `Sequential.Predict` (batch), `savedmodel.Predict` (one image)",
+		"Keras 3 `model.predict`",
+		"JAX: jitted forward",
+		"PyTorch eager (`torch.inference_mode`)",
+		"PyTorch: the `torch.compile`d model",
+		"ONNX Runtime (CPU provider), the PyTorch eager side's weights",
+		"TF from Python: jit-compiled forward",
+	}, texts)
+	for _, row := range inference {
+		assert.NotEqual(t, "—", row[1], "every system has its batch prediction: %s", row[0])
+	}
+	for _, row := range inference[:4] {
+		assert.NotEqual(t, "—", row[2], "latency p50: %s", row[0])
+	}
+
+	md := renderReport(r, buildRows(r))
+	assert.Contains(t, md, "### Peers: the same model in other frameworks\n")
+	assert.Contains(t, md, "| system | s/epoch, median (min) | ms/step | test acc %, mean ± std | GFLOP/s (% of MatMul peak) | × JAX lax.scan |\n| :-- | --: | --: | --: | --: | --: |\n")
+	assert.Contains(t, md, "**"+verdict+".**")
+	assert.Contains(t, md, "| peer sides | JAX 0.10.2, jaxlib 0.10.2, PyTorch 2.15.0, ONNX Runtime 1.32.0, ONNX 1.23.2, NumPy 2.4.6, Python 3.11.7 (.venv.peers); TensorFlow 2.21.0 (.venv) for TF-XLA |")
+	assert.Contains(t, md, "ONNX Runtime's test accuracy on the PyTorch eager side's weights:")
+	text := renderText(r, buildRows(r))
+	assert.Contains(t, text, "\nPeers: the same model in other frameworks, this run, fastest first\n")
+	assert.NotContains(t, text, "`", "no Markdown on the terminal")
+	assert.Contains(t, text, verdict+".\n")
+}
+
+func TestNoPeersSectionWithoutPeers(t *testing.T) {
+	r := sampleReport(true)
+	assert.NotContains(t, renderReport(r, buildRows(r)), "Peers")
+	assert.NotContains(t, renderText(r, buildRows(r)), "Peers")
+	assert.Empty(t, xlaVerdict(r))
+}
+
+func TestGoXLAWithoutPeers(t *testing.T) {
+	r := sampleReport(true)
+	r.GoXLA = []trainResult{{Epochs: 3, BatchSize: 32, TrainExamples: 60000, EpochSeconds: []float64{5, 0.75, 0.75},
+		TestAccuracy: 0.881, StepsPerExecution: 1875}}
+	rows := peerTrainingRows(r)
+	require.Len(t, rows, 3)
+	assert.Equal(t, "**this project**, XLA: an epoch per session run (`StepsPerExecution` 1875, `JITCompile`)", rows[0][0])
+	assert.Equal(t, []string{"0.750 (0.750)", "0.400", "88.10 ± 0.00", "—"}, []string{rows[0][1], rows[0][2], rows[0][3], rows[0][5]})
+	assert.Empty(t, xlaVerdict(r), "no JAX side: no ratio")
+	assert.Contains(t, renderReport(r, buildRows(r)), "### Peers")
+}
+
+func TestRenderGrid(t *testing.T) {
+	header := []string{"system", "figure"}
+	rows := [][]string{{"a | b", "1"}, {"longer name", "1,234"}}
+	assert.Equal(t, "| system | figure |\n| :-- | --: |\n| a \\| b | 1 |\n| longer name | 1,234 |\n", renderGridMarkdown(header, rows))
+	assert.Equal(t, "system      | figure\na | b       |      1\nlonger name |  1,234\n", renderGridText(header, rows))
+}
+
+func leadingFloat(t *testing.T, s string) float64 {
+	t.Helper()
+	f, _, _ := strings.Cut(s, " ")
+	v, err := strconv.ParseFloat(strings.ReplaceAll(f, ",", ""), 64)
+	require.NoError(t, err, s)
+	return v
+}
+
+func TestRenderSavedPeersRun(t *testing.T) {
+	md := filepath.Join(t.TempDir(), "BENCHMARKS.md")
+	var out, log strings.Builder
+	require.NoError(t, renderSaved(config{render: peerReportFixture, markdown: md}, &out, &log))
+	assert.Contains(t, out.String(), "Go XLA / JAX lax.scan, median epoch: 1.14×")
+	doc, err := os.ReadFile(md)
+	require.NoError(t, err)
+	section := modelSections(string(doc))["mlp"]
+	assert.Contains(t, section, "```sh\ngo run ./cmd/bench -peers all -epochs 3 -seeds 1 -latency-n 500 ")
+	assert.Less(t, strings.Index(section, "### Results"), strings.Index(section, "### Peers"), "the peers after the Go/Keras results")
+	assert.Contains(t, section, "| ONNX Runtime (CPU provider), the PyTorch eager side's weights | ")
+}
