@@ -10,7 +10,9 @@ import (
 
 // Evaluate returns the model's mean loss and metrics on examples x and
 // targets y, keyed by Keras's names ("loss", "accuracy", ...), computed in
-// batches as Keras's model.evaluate(return_dict=True) does.
+// batches as Keras's model.evaluate(return_dict=True) does. Compiled with
+// StepsPerExecution K > 1 or JITCompile, a session run evaluates up to K
+// whole batches (see CompileOptions).
 func (m *Sequential) Evaluate(x tensor.Float32, y tensor.Tensor, opts EvaluateOptions) (Logs, error) {
 	if err := m.ready(); err != nil {
 		return nil, err
@@ -32,14 +34,22 @@ func (m *Sequential) Evaluate(x tensor.Float32, y tensor.Tensor, opts EvaluateOp
 	}
 	steps := ceilDiv(n, batchSize)
 	bar := newProgbar(opts.Progress, steps)
+	if kind, ok := m.inferenceKind(); ok && n >= batchSize {
+		loop, err := m.evaluationLoop(kind)
+		if err != nil {
+			return nil, fmt.Errorf("tfmodel: evaluate: %w", err)
+		}
+		logs, err := m.evaluateChunks(loop, x, y, batchSize, bar)
+		if err != nil {
+			return nil, err
+		}
+		bar.finish(logs)
+		return logs, nil
+	}
 	var logs Logs
 	for step, lo := 0, 0; lo < n; step, lo = step+1, lo+batchSize {
 		hi := min(lo+batchSize, n)
-		feeds, err := m.batchFeeds(x.Slice(lo, hi), sliceOf(y, lo, hi))
-		if err != nil {
-			return nil, fmt.Errorf("tfmodel: evaluate: batch %d: %w", step+1, err)
-		}
-		if _, err := m.session.Run(feeds, nil, []*tf.Operation{net.evalUpdate}); err != nil {
+		if err := m.evalBatch(x, y, lo, hi); err != nil {
 			return nil, fmt.Errorf("tfmodel: evaluate: batch %d: %w", step+1, err)
 		}
 		if bar.wants(step+1) || hi == n {
@@ -51,6 +61,17 @@ func (m *Sequential) Evaluate(x tensor.Float32, y tensor.Tensor, opts EvaluateOp
 	}
 	bar.finish(logs)
 	return logs, nil
+}
+
+// evalBatch adds examples [lo, hi) of x and y to the running means, in one
+// session run.
+func (m *Sequential) evalBatch(x tensor.Float32, y tensor.Tensor, lo, hi int) error {
+	feeds, err := m.batchFeeds(x.Slice(lo, hi), sliceOf(y, lo, hi))
+	if err != nil {
+		return err
+	}
+	_, err = m.session.Run(feeds, nil, []*tf.Operation{m.net.evalUpdate})
+	return err
 }
 
 func (m *Sequential) evalResult() (Logs, error) {

@@ -67,7 +67,7 @@ func (n *network) buildTrainLoop(m *Sequential, opts CompileOptions, metrics []g
 		handles[i] = h.Output(0)
 	}
 	dtypes := append([]tf.DataType{tf.Int32, tf.Int32, tf.Int32}, repeat(tffunc.Resource, len(resources))...)
-	cond, err := loopCondition(dtypes)
+	cond, err := loopCondition(loopCond, dtypes)
 	if err != nil {
 		return nil, fmt.Errorf("training loop: %w", err)
 	}
@@ -182,14 +182,14 @@ func identityAfter(g *tf.Graph, name string, h tf.Output, done *tf.Operation) tf
 	return op.Identity(s, h)
 }
 
-// loopCondition is the While loop's condition on (step, steps, indices,
-// variables...): step < steps. The count is a value, not the number of
-// indices' rows: XLA would know that number when it compiles, and it
+// loopCondition is the While loop's condition, the function name, on
+// (step, steps, indices, variables...): step < steps. The count is a
+// value, not the number of indices' rows: XLA would know that number when it compiles, and it
 // compiles a loop it knows runs once differently (it inlines the body),
 // which changes the last bits. So every chunk computes alike however
 // many steps it has, and a run resumed on other chunk boundaries is as
 // exact as the uninterrupted one.
-func loopCondition(dtypes []tf.DataType) (*fpb.FunctionDef, error) {
+func loopCondition(name string, dtypes []tf.DataType) (*fpb.FunctionDef, error) {
 	s := op.NewScope()
 	var inputs []tf.Output
 	for i, d := range dtypes {
@@ -200,17 +200,19 @@ func loopCondition(dtypes []tf.DataType) (*fpb.FunctionDef, error) {
 	if err != nil {
 		return nil, err
 	}
-	return tffunc.Define(g, loopCond, tffunc.Signature{Inputs: inputs, Outputs: []tf.Output{less}})
+	return tffunc.Define(g, name, tffunc.Signature{Inputs: inputs, Outputs: []tf.Output{less}})
 }
 
-// addWhile adds the While loop to g. lower turns it into the executor's
-// own frames (Enter, Merge, Switch, NextIteration) rather than one
-// function call per step; XLA compiles only the functional While.
+// addWhile adds the While loop of the functions cond and body, by their
+// own names (evaluation and prediction have loops of their own), to g.
+// lower turns it into the executor's own frames (Enter, Merge, Switch,
+// NextIteration) rather than one function call per step; XLA compiles
+// only the functional While.
 func addWhile(g *tf.Graph, name string, inputs []tf.Output, dtypes []tf.DataType, cond, body *fpb.FunctionDef, lower bool) (*tf.Operation, error) {
 	return tffunc.Add(g, tffunc.Node{
 		Name: name, Type: "While", Inputs: inputs,
 		Attrs: map[string]*attrpb.AttrValue{
-			"T": tffunc.Types(dtypes...), "cond": tffunc.Func(loopCond), "body": tffunc.Func(loopBody),
+			"T": tffunc.Types(dtypes...), "cond": tffunc.Func(cond.GetSignature().GetName()), "body": tffunc.Func(body.GetSignature().GetName()),
 			"parallel_iterations":       tffunc.Int(1),
 			"_lower_using_switch_merge": tffunc.Bool(lower),
 		},

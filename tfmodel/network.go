@@ -45,6 +45,8 @@ type network struct {
 	// loop trains several steps per session run (StepsPerExecution,
 	// JITCompile); nil: one step per run.
 	loop *trainLoop
+	// infer are Evaluate's and Predict's loops, built on first use.
+	infer inferenceLoops
 
 	// names are the logs' keys of the results: "loss", then each metric.
 	names        []string

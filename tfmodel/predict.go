@@ -10,7 +10,9 @@ import (
 
 // Predict returns the model's outputs for examples x, [N, output...]
 // (class probabilities for the tutorial's classifier), computed in batches
-// as model.predict does.
+// as model.predict does. Compiled with StepsPerExecution K > 1 or
+// JITCompile, a session run predicts up to K whole batches (see
+// CompileOptions).
 func (m *Sequential) Predict(x tensor.Float32, opts PredictOptions) (tensor.Float32, error) {
 	if err := m.ready(); err != nil {
 		return tensor.Float32{}, err
@@ -26,19 +28,37 @@ func (m *Sequential) Predict(x tensor.Float32, opts PredictOptions) (tensor.Floa
 	outShape := append([]int{n}, m.OutputShape()...)
 	c := tensor.Size(m.OutputShape())
 	out := tensor.Float32{Shape: outShape, Data: make([]float32, n*c)}
+	// Fewer examples than a batch (a single image) need no loop: the
+	// per-batch path serves them without building one.
+	if kind, ok := m.inferenceKind(); ok && n >= batchSize {
+		loop, err := m.predictionLoop(kind)
+		if err != nil {
+			return tensor.Float32{}, fmt.Errorf("tfmodel: predict: %w", err)
+		}
+		if err := m.predictChunks(loop, x, batchSize, out.Data); err != nil {
+			return tensor.Float32{}, err
+		}
+		return out, nil
+	}
 	for lo := 0; lo < n; lo += batchSize {
-		hi := min(lo+batchSize, n)
-		feeds, err := m.batchFeeds(x.Slice(lo, hi), nil)
-		if err != nil {
-			return tensor.Float32{}, fmt.Errorf("tfmodel: predict: %w", err)
-		}
-		res, err := m.session.Run(feeds, []tf.Output{m.net.outputs}, nil)
-		if err != nil {
-			return tensor.Float32{}, fmt.Errorf("tfmodel: predict: %w", err)
-		}
-		if err := copyFloat32s(out.Data[lo*c:hi*c], res[0]); err != nil {
+		if err := m.predictBatch(x, lo, min(lo+batchSize, n), out.Data); err != nil {
 			return tensor.Float32{}, fmt.Errorf("tfmodel: predict: %w", err)
 		}
 	}
 	return out, nil
+}
+
+// predictBatch predicts examples [lo, hi) of x in one session run, into
+// their rows of out.
+func (m *Sequential) predictBatch(x tensor.Float32, lo, hi int, out []float32) error {
+	c := tensor.Size(m.OutputShape())
+	feeds, err := m.batchFeeds(x.Slice(lo, hi), nil)
+	if err != nil {
+		return err
+	}
+	res, err := m.session.Run(feeds, []tf.Output{m.net.outputs}, nil)
+	if err != nil {
+		return err
+	}
+	return copyFloat32s(out[lo*c:hi*c], res[0])
 }
