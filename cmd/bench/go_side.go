@@ -132,16 +132,7 @@ func (r *runner) goTrain(ctx context.Context, seed int64, save bool, m modelPath
 		args = append(args, "-child-save", m.Go)
 	}
 	name := fmt.Sprintf("Go training child (seed %d)", seed)
-	run, err := r.run(ctx, name, r.goChild(ctx, "go-train", out, args...))
-	if err != nil {
-		return trainResult{}, err
-	}
-	var res trainResult
-	if err := readJSON(out, &res); err != nil {
-		return res, fmt.Errorf("%s: %w", name, err)
-	}
-	res.ChildMaxRSSKB, res.ChildSeconds = run.maxRSSKB, run.seconds
-	return res, nil
+	return runTrainingChild(ctx, r, name, r.goChild(ctx, "go-train", out, args...), out, readResult[trainResult])
 }
 
 func (r *runner) goLatency(ctx context.Context, m modelPaths, withKeras bool) (*goLatency, error) {

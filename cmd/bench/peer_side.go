@@ -121,16 +121,8 @@ func measureOtherSides(ctx context.Context, cfg config, runner *runner, seed int
 func (r *runner) goTrainXLA(ctx context.Context, seed int64) (trainResult, error) {
 	out := filepath.Join(r.work, fmt.Sprintf("go-xla-train-seed%d.json", seed))
 	name := fmt.Sprintf("Go XLA training child (seed %d)", seed)
-	run, err := r.run(ctx, name, r.goChild(ctx, "go-train", out, "-first-seed", strconv.FormatInt(seed, 10), "-child-xla"))
-	if err != nil {
-		return trainResult{}, err
-	}
-	var res trainResult
-	if err := readJSON(out, &res); err != nil {
-		return res, fmt.Errorf("%s: %w", name, err)
-	}
-	res.ChildMaxRSSKB, res.ChildSeconds = run.maxRSSKB, run.seconds
-	return res, nil
+	cmd := r.goChild(ctx, "go-train", out, "-first-seed", strconv.FormatInt(seed, 10), "-child-xla")
+	return runTrainingChild(ctx, r, name, cmd, out, readResult[trainResult])
 }
 
 // peerTrain runs one training run of a peer side.
@@ -155,16 +147,8 @@ func (r *runner) peerTrain(ctx context.Context, side peerSide, seed int64, laten
 		args = append(args, "--onnx")
 	}
 	name := fmt.Sprintf("peer %s training child (seed %d)", side.Name, seed)
-	run, err := r.run(ctx, name, exec.CommandContext(ctx, python, args...))
-	if err != nil {
-		return peerRun{}, err
-	}
-	res, err := readPeerRun(out, side, seed, c.Epochs)
-	if err != nil {
-		return res, fmt.Errorf("%s: %w", name, err)
-	}
-	res.ChildMaxRSSKB, res.ChildSeconds = run.maxRSSKB, run.seconds
-	return res, nil
+	read := func(path string) (peerRun, error) { return readPeerRun(path, side, seed, c.Epochs) }
+	return runTrainingChild(ctx, r, name, exec.CommandContext(ctx, python, args...), out, read)
 }
 
 func (c config) peerSelected(name string) bool { return slices.Contains(c.Peers, name) }

@@ -31,16 +31,7 @@ func (r *runner) pyTrain(ctx context.Context, seed int64, save bool, m modelPath
 		args = append(args, "--save-keras", m.Keras, "--export", m.KerasExport)
 	}
 	name := fmt.Sprintf("Python Keras training child (seed %d)", seed)
-	run, err := r.run(ctx, name, exec.CommandContext(ctx, r.python, args...))
-	if err != nil {
-		return trainResult{}, err
-	}
-	var res trainResult
-	if err := readJSON(out, &res); err != nil {
-		return res, fmt.Errorf("%s: %w", name, err)
-	}
-	res.ChildMaxRSSKB, res.ChildSeconds = run.maxRSSKB, run.seconds
-	return res, nil
+	return runTrainingChild(ctx, r, name, exec.CommandContext(ctx, r.python, args...), out, readResult[trainResult])
 }
 
 func (r *runner) pyLatency(ctx context.Context, m modelPaths) (*pyLatency, error) {

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"syscall"
 	"testing"
@@ -27,18 +25,12 @@ func TestTrainInChunksWithXLA(t *testing.T) {
 		return []string{"-epochs", "2", "-quiet", "-seed", "5", "-plots", "", "-steps-per-execution", "100", "-jit-compile",
 			"-out", filepath.Join(dir, "model"), "-keras", filepath.Join(dir, "model.keras"), "-checkpoint-dir", filepath.Join(dir, "checkpoints")}
 	}
-	testAccuracy := regexp.MustCompile(`Test accuracy: (\S+)`)
-	weights := func(dir string) []byte {
-		b, err := os.ReadFile(filepath.Join(dir, "model", "variables", "variables.data-00000-of-00001"))
-		require.NoError(t, err)
-		return b
-	}
 
 	whole := t.TempDir()
 	stdout, stderr, code := runCommand(t, bin, args(whole)...)
 	require.Equal(t, 0, code, stderr)
 	assert.Contains(t, stdout, "Execution: 100 steps per session run (a graph loop), compiled with XLA (jit_compile=True: sums in XLA's order, last bits differ from Keras's)\n")
-	m := testAccuracy.FindStringSubmatch(stdout)
+	m := testAccuracyLine.FindStringSubmatch(stdout)
 	require.NotNil(t, m, stdout)
 	acc, err := strconv.ParseFloat(m[1], 64)
 	require.NoError(t, err)
@@ -61,6 +53,6 @@ func TestTrainInChunksWithXLA(t *testing.T) {
 	stdout, stderr, code = runCommand(t, bin, args(dir)...)
 	require.Equal(t, 0, code, stderr)
 	assert.Regexp(t, `Resuming from checkpoint \S+ckpt-epoch1-step200 at epoch 2, step 200\n`, stdout)
-	assert.Equal(t, m[0], testAccuracy.FindString(stdout))
-	assert.Equal(t, weights(whole), weights(dir), "the resumed run ends with the uninterrupted run's weights")
+	assert.Equal(t, m[0], testAccuracyLine.FindString(stdout))
+	assert.Equal(t, savedWeights(t, whole), savedWeights(t, dir), "the resumed run ends with the uninterrupted run's weights")
 }

@@ -29,17 +29,11 @@ func TestInterruptedTrainingResumes(t *testing.T) {
 		return []string{"-epochs", "3", "-quiet", "-seed", "7", "-plots", "",
 			"-out", filepath.Join(dir, "model"), "-checkpoint-dir", filepath.Join(dir, "checkpoints")}
 	}
-	testAccuracy := regexp.MustCompile(`Test accuracy: \S+`)
-	weights := func(dir string) []byte {
-		b, err := os.ReadFile(filepath.Join(dir, "model", "variables", "variables.data-00000-of-00001"))
-		require.NoError(t, err)
-		return b
-	}
 
 	whole := t.TempDir()
 	stdout, stderr, code := runCommand(t, bin, args(whole)...)
 	require.Equal(t, 0, code, stderr)
-	wantAccuracy := testAccuracy.FindString(stdout)
+	wantAccuracy := testAccuracyLine.FindString(stdout)
 	require.NotEmpty(t, wantAccuracy)
 
 	for _, tt := range []struct {
@@ -83,10 +77,23 @@ func TestInterruptedTrainingResumes(t *testing.T) {
 			stdout, stderr, code := runCommand(t, bin, args(dir)...)
 			require.Equal(t, 0, code, stderr)
 			assert.Regexp(t, tt.resumeAt, stdout)
-			assert.Equal(t, wantAccuracy, testAccuracy.FindString(stdout))
-			assert.Equal(t, weights(whole), weights(dir), "the resumed run ends with the uninterrupted run's weights")
+			assert.Equal(t, wantAccuracy, testAccuracyLine.FindString(stdout))
+			assert.Equal(t, savedWeights(t, whole), savedWeights(t, dir), "the resumed run ends with the uninterrupted run's weights")
 		})
 	}
+}
+
+// testAccuracyLine finds the test accuracy line a run prints (the accuracy
+// in its group): a resumed run prints the uninterrupted run's line.
+var testAccuracyLine = regexp.MustCompile(`Test accuracy: (\S+)`)
+
+// savedWeights returns the variables of the SavedModel a run wrote to
+// dir/model: a resumed run ends with the uninterrupted run's, bit for bit.
+func savedWeights(t *testing.T, dir string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "model", "variables", "variables.data-00000-of-00001"))
+	require.NoError(t, err)
+	return b
 }
 
 func TestPauseSettingIsChecked(t *testing.T) {
