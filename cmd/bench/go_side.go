@@ -354,10 +354,11 @@ func childGoLatency(cfg config) (*goLatency, error) {
 
 // bareSession returns a call that runs the serving signature of the
 // SavedModel at dir with nothing around Session.Run but copying the image
-// in and the probabilities out, in a session with the benchmark's thread
-// settings.
+// in and the probabilities out, in a session that runs it in the caller's
+// thread as savedmodel.Load's do, the intra-op pool as the benchmark sets
+// it.
 func bareSession(cfg config, dir string, img tensor.Float32) (call func() error, closeFn func(), err error) {
-	opts, err := sessionOptions(cfg)
+	opts, err := callerThreadOptions(cfg)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -434,6 +435,14 @@ func sessionOptions(cfg config) (*tf.SessionOptions, error) {
 		return nil, err
 	}
 	return &tf.SessionOptions{Config: b}, nil
+}
+
+// callerThreadOptions are sessionOptions with the ops run in the thread
+// that calls Session.Run (a negative inter-op thread count), as
+// savedmodel.Load makes its sessions.
+func callerThreadOptions(cfg config) (*tf.SessionOptions, error) {
+	cfg.InterOp = -1
+	return sessionOptions(cfg)
 }
 
 // timeCalls calls fn warmup times untimed, then n times timed; it returns

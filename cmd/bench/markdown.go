@@ -357,9 +357,9 @@ func methodText() string {
   predict call, which is most of its latency); the serving_default
   signature of both SavedModels loaded with tf.saved_model.load, called with
   tf.constant and read back with .numpy(). Two floors for context: a bare Go Session.Run of the serving
-  signature (flat copies in and out, the benchmark's thread settings;
-  savedmodel.Load itself uses TensorFlow's default threads), and a direct
-  Keras model(x) call.
+  signature (flat copies in and out, run in the caller's thread as
+  savedmodel.Load's sessions run a signature, the intra-op pool as
+  -threads sets it), and a direct Keras model(x) call.
 - **Targets.** Go trains ≥ 2× faster per epoch (Go/Python ≤ 0.50); for a
   model with convolutions, whose kernels, the same on both sides, can take
   most of a step and so bound any speed-up, Go's step at most ` + fmt.Sprintf("%.2f", floorTolerance) + `× the

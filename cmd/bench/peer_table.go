@@ -164,6 +164,59 @@ func xlaVerdict(r *report) string {
 		fmtRatio(ratio), fmtF(goXLA, 3), fmtF(jax, 3), xlaTarget, yesNo(ratio <= xlaTarget))
 }
 
+// xlaFloorText sets the XLA-compiled epochs' steps (Go's, JAX's) against
+// the XLA floor and the MatMul peak, and splits Go XLA's step into the
+// floor's parts and the rest; "" when the run has no floor.
+func xlaFloorText(r *report) string {
+	if r.Probe == nil || r.Probe.XLAFloor == nil {
+		return ""
+	}
+	f := r.Probe.XLAFloor
+	products, withAdam := f.stepSeconds()
+	ms := func(s float64) string { return fmtF(1e3*s, 3) + " ms" }
+	var b strings.Builder
+	fmt.Fprintf(&b, "Physical floor of a step, compiled as the XLA epochs are (a loop of %d steps: the step's matrix products at their shapes on a batch of %d, then Adam's update; `probe_xla_floor.go`): %s for the products", f.Steps, f.Batch, ms(products))
+	if count, err := modelFLOPs(r.Config.model()); err == nil {
+		gf := float64(count.Total()) * float64(f.Batch) / products / 1e9
+		fmt.Fprintf(&b, " (%s GFLOP/s", fmtF(gf, 1))
+		if peak := r.Probe.matmulGFLOPS(); !math.IsNaN(peak) {
+			fmt.Fprintf(&b, ", %.0f%% of the %d² MatMul's %s; at that peak they would take %s", 100*gf/peak, r.Probe.MatMulN, fmtF(peak, 1),
+				ms(float64(count.Total())*float64(f.Batch)/peak/1e9))
+		}
+		b.WriteString(")")
+	}
+	fmt.Fprintf(&b, ", %s with Adam's update", ms(withAdam))
+	for _, s := range trainingSystems(r) {
+		name := map[string]string{"go-xla": "Go XLA", "jax-scan": "JAX lax.scan"}[s.Key]
+		if name == "" {
+			continue
+		}
+		step := steadyEpochSeconds(s.Runs) / float64(stepsPerEpoch(s.Runs))
+		fmt.Fprintf(&b, "; %s's step %s, %s the floor", name, ms(step), fmtRatio(step/withAdam))
+		if s.Key == "go-xla" {
+			fmt.Fprintf(&b, " (products %.0f%%, Adam's update %.0f%%, the rest %.0f%%: gather, biases, activations, softmax, loss, metrics, the loop)",
+				100*products/step, 100*(withAdam-products)/step, 100*(step-withAdam)/step)
+		}
+	}
+	return b.String()
+}
+
+// latencyFloorText breaks Go's single-image latency down to what the C
+// API costs at least; "" without the latency child's and the probe's
+// figures.
+func latencyFloorText(r *report) string {
+	l, pr := r.GoLatency, r.Probe
+	if l == nil || pr == nil || len(l.SessionRun) == 0 || len(pr.TrivialCallerRunSeconds) == 0 {
+		return ""
+	}
+	us := func(xs []float64) string { return fmtF(µs(xs, 50), 1) + " µs" }
+	return fmt.Sprintf("Where Go's single image goes, p50: `savedmodel.Predict` %s; a bare `Session.Run` of the same signature %s "+
+		"(what Predict adds: checking the shape, copying in and out); a trivial `Session.Run` (feed 32 ints, fetch 2 scalars) %s "+
+		"in the caller's thread, as savedmodel runs a signature (%s through TensorFlow's inter-op thread pool, a session's default). "+
+		"The rest of the bare run is the model's ops, scheduled one by one by TensorFlow's executor",
+		us(l.SavedModelPredict), us(l.SessionRun), us(pr.TrivialCallerRunSeconds), us(pr.TrivialRunSeconds))
+}
+
 // inferenceSystem is one row of the inference table.
 type inferenceSystem struct {
 	Text    string
@@ -337,10 +390,16 @@ func renderPeersMarkdown(r *report) string {
 	if v := xlaVerdict(r); v != "" {
 		p("\n**%s.**\n", v)
 	}
+	if v := xlaFloorText(r); v != "" {
+		p("\n%s.\n", v)
+	}
 	p("\n")
 	b.WriteString(renderGridMarkdown(inferenceHeader, peerInferenceRows(r)))
 	if s := onnxCheck(r); s != "" {
 		p("\n%s\n", s)
+	}
+	if s := latencyFloorText(r); s != "" {
+		p("\n%s.\n", s)
 	}
 	p("\n%s\n", peersMethodText(c))
 	return b.String()
@@ -367,10 +426,16 @@ func renderPeersText(r *report) string {
 	if v := xlaVerdict(r); v != "" {
 		b.WriteString(v + ".\n")
 	}
+	if v := xlaFloorText(r); v != "" {
+		b.WriteString(v + ".\n")
+	}
 	b.WriteString("\n")
 	b.WriteString(renderGridText(inferenceHeader, plain(peerInferenceRows(r))))
 	if s := onnxCheck(r); s != "" {
 		b.WriteString(s + "\n")
+	}
+	if s := latencyFloorText(r); s != "" {
+		b.WriteString(s + ".\n")
 	}
 	return b.String()
 }
@@ -446,6 +511,15 @@ func peersMethodText(c config) string {
 		"- **Epoch times** as for Go and Keras: from the end of the previous epoch, so the shuffling is in\n" +
 			"  them; median (min) over epochs 2–N of all seeds, epoch 1 (tracing, compiling) left out. × JAX\n" +
 			"  lax.scan is a side's median over JAX's; GFLOP/s counts the MatMul FLOPs as the Results do.",
+		"- **Physical floor** (the probe; not with -skip-probe): a While loop of an epoch's steps in one\n" +
+			"  function XLA compiles, as the XLA epochs are, each step the model's matrix products at their\n" +
+			"  own shapes on a fixed batch of random values (per Dense layer x·W, xᵀ·dz and, but for the\n" +
+			"  first, dz·Wᵀ: the FLOPs counted above), then, in a second loop, also Adam's update of every\n" +
+			"  kernel (its moments and the kernel, the memory traffic a step must make); each step reads the\n" +
+			"  kernels the previous one wrote, so XLA can neither hoist nor drop a product. One compiling run,\n" +
+			"  then at least 5 rounds and 2 seconds (at most 30) of one run of each loop; the median run per\n" +
+			"  step. Left out as small next to these: the gather, biases, activations, softmax, loss and\n" +
+			"  metrics, which the split of Go XLA's step calls the rest.",
 		"- **Inference.** Batch prediction: the 10,000 test images in batches of 32, NumPy in and NumPy out\n" +
 			"  (probabilities), one untimed call then -predict-repeats timed ones in every training child;\n" +
 			"  images/s over the median call. Single-image latency: test image 0 as a (1, 28, 28) array,\n" +

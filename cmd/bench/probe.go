@@ -35,7 +35,10 @@ import (
 //     plus the executor's per-op scheduling. The same graph with one step
 //     per run is also timed;
 //   - for a model with convolutions, their kernels alone, unrolled the same
-//     way (probe_conv.go): how much of the floor they are.
+//     way (probe_conv.go): how much of the floor they are;
+//   - for a model of Dense layers, the floor under the XLA-compiled
+//     epochs (Go's, JAX's, Python TF's): the step's matrix products and
+//     Adam's update alone, compiled in a loop (probe_xla_floor.go).
 
 func childGoProbe(ctx context.Context, cfg config) (*probe, error) {
 	opts, err := sessionOptions(cfg)
@@ -49,8 +52,26 @@ func childGoProbe(ctx context.Context, cfg config) (*probe, error) {
 	if p.TrivialRunSeconds, err = probeTrivialRun(opts, 5*cfg.LatencyN); err != nil {
 		return nil, fmt.Errorf("trivial run: %w", err)
 	}
+	caller, err := callerThreadOptions(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if p.TrivialCallerRunSeconds, err = probeTrivialRun(caller, 5*cfg.LatencyN); err != nil {
+		return nil, fmt.Errorf("trivial run in the caller's thread: %w", err)
+	}
 	if err := probeStep(ctx, cfg, opts, p); err != nil {
 		return nil, err
+	}
+	m, err := newModel(cfg.Model)
+	if err != nil {
+		return nil, err
+	}
+	if kernels, err := denseKernels(m.InputShape(), m.Layers()); err == nil {
+		// As many steps per run as an epoch of the 60,000 training images
+		// has, as the XLA loops run.
+		if p.XLAFloor, err = probeXLAFloor(opts, kernels, cfg.BatchSize, 60000/cfg.BatchSize); err != nil {
+			return nil, err
+		}
 	}
 	return p, nil
 }

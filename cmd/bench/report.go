@@ -79,8 +79,8 @@ type goLatency struct {
 	// savedmodel.Load + Model.Predict of a [1 28 28] tensor on the SavedModel Go wrote.
 	SavedModelPredict []float64 `json:"savedmodel_predict_seconds"`
 	// The same SavedModel through a bare Session.Run of its serving
-	// signature, tensors copied flat, with the benchmark's thread settings:
-	// the floor under savedmodel.Predict.
+	// signature, tensors copied flat, in the caller's thread as
+	// savedmodel's sessions run: the floor under savedmodel.Predict.
 	SessionRun []float64 `json:"session_run_seconds"`
 	// savedmodel.Predict on the SavedModel that Keras's model.export wrote.
 	KerasExportPredict []float64 `json:"keras_export_predict_seconds,omitempty"`
@@ -108,6 +108,9 @@ type probe struct {
 	// One Session.Run of a graph with the training step's interface (32
 	// int32 indices fed, two float scalars fetched) and nothing else.
 	TrivialRunSeconds []float64 `json:"trivial_run_seconds"`
+	// The same graph in a session that runs it in the calling thread, as
+	// savedmodel's do: the C API's floor under a prediction.
+	TrivialCallerRunSeconds []float64 `json:"trivial_caller_run_seconds,omitempty"`
 	// FloorSteps training steps, unrolled into one graph and chained by
 	// control dependencies, run by one Session.Run: seconds per run. This
 	// and the rest below are timed round by round (probe_step.go).
@@ -124,6 +127,10 @@ type probe struct {
 	// gradients), FloorSteps steps unrolled per run as for the floor:
 	// seconds per run; none for a model without convolutions.
 	ConvRunSeconds []float64 `json:"conv_run_seconds,omitempty"`
+	// For a model of Dense layers, the floor of a whole-epoch XLA loop:
+	// the step's matrix products, then with Adam's update, compiled
+	// (probe_xla_floor.go); none for other models.
+	XLAFloor *xlaFloor `json:"xla_floor,omitempty"`
 }
 
 func (p *probe) matmulGFLOPS() float64 {

@@ -203,6 +203,9 @@ func buildRows(r *report) []row {
 			trivial = r.PyLatency.TrivialCall
 		}
 		add(compareRow("one call into a trivial graph (feed 32 ints, fetch 2 scalars), µs p50", µs(pr.TrivialRunSeconds, 50), µs(trivial, 50), 1, nil, ""))
+		if len(pr.TrivialCallerRunSeconds) > 0 {
+			add(row{Metric: "… the same in the caller's thread (as savedmodel runs a signature), µs p50", Go: fmtF(µs(pr.TrivialCallerRunSeconds, 50), 1), Python: "—", Ratio: "—"})
+		}
 	}
 	return rows
 }
