@@ -191,10 +191,7 @@ func identityAfter(g *tf.Graph, name string, h tf.Output, done *tf.Operation) tf
 // exact as the uninterrupted one.
 func loopCondition(name string, dtypes []tf.DataType) (*fpb.FunctionDef, error) {
 	s := op.NewScope()
-	var inputs []tf.Output
-	for i, d := range dtypes {
-		inputs = append(inputs, op.Placeholder(s.SubScope(fmt.Sprintf("arg%d", i)), d))
-	}
+	inputs := tffunc.Placeholders(s, dtypes)
 	less := op.Less(s.SubScope("less"), inputs[0], inputs[1])
 	g, err := s.Finalize()
 	if err != nil {
@@ -220,33 +217,24 @@ func addWhile(g *tf.Graph, name string, inputs []tf.Output, dtypes []tf.DataType
 	})
 }
 
-// addCompiledWhile adds the While loop inside a function that XLA compiles
-// whole, and the call of it.
+// addCompiledWhile adds the While loop of cond and body inside a function
+// XLA compiles whole, loopChunk, and the call of it, name: the While is
+// the function's body (tffunc.AddCompiled). The While is not lowered (XLA
+// compiles only the functional While). The function's result is the
+// loop's last step: tffunc.Define keeps only what computes a result, and
+// the running means' reads wait for the call. Its name, "steps", is part
+// of the function's definition in the graph.
 func addCompiledWhile(g *tf.Graph, name string, inputs []tf.Output, dtypes []tf.DataType, cond, body *fpb.FunctionDef) (*tf.Operation, error) {
-	s := op.NewScope()
-	args := make([]tf.Output, len(dtypes))
-	for i, d := range dtypes {
-		args[i] = op.Placeholder(s.SubScope(fmt.Sprintf("arg%d", i)), d)
+	addLoop := func(_ *op.Scope, fg *tf.Graph, args []tf.Output) ([]tf.Output, error) {
+		loop, err := addWhile(fg, "while", args, dtypes, cond, body, false)
+		if err != nil {
+			return nil, err
+		}
+		return []tf.Output{loop.Output(0)}, nil
 	}
-	fg, err := s.Finalize()
-	if err != nil {
-		return nil, err
-	}
-	loop, err := addWhile(fg, "while", args, dtypes, cond, body, false)
-	if err != nil {
-		return nil, err
-	}
-	chunk, err := tffunc.Define(fg, loopChunk, tffunc.Signature{Inputs: args, Outputs: []tf.Output{loop.Output(0)}, OutputNames: []string{"steps"}})
-	if err != nil {
-		return nil, err
-	}
-	return tffunc.Add(g, tffunc.Node{
-		Name: name, Type: "StatefulPartitionedCall", Inputs: inputs,
-		Attrs: map[string]*attrpb.AttrValue{
-			"Tin": tffunc.Types(dtypes...), "Tout": tffunc.Types(tf.Int32), "f": tffunc.Func(loopChunk),
-			"_XlaMustCompile": tffunc.Bool(true),
-		},
-		Functions: []*fpb.FunctionDef{chunk, cond, body},
+	return tffunc.AddCompiled(g, tffunc.Compiled{
+		Call: name, Name: loopChunk, Inputs: inputs, DTypes: dtypes, Body: addLoop,
+		OutputNames: []string{"steps"}, Functions: []*fpb.FunctionDef{cond, body},
 	})
 }
 

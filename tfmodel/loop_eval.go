@@ -83,14 +83,18 @@ func (n *network) buildEvalLoop(m *Sequential, name string, kind loopKind) (*eva
 	if !kind.jit {
 		l.run, err = addLoop(s, n.graph, name, l.steps, l.x, l.y, handles, true)
 	} else {
-		l.run, err = addCompiledCall(n.graph, name+"/call", name+"_chunk", append([]tf.Output{l.steps, l.x, l.y}, handles...), dtypes[1:],
-			func(s *op.Scope, fg *tf.Graph, args []tf.Output) ([]tf.Output, error) {
+		l.run, err = tffunc.AddCompiled(n.graph, tffunc.Compiled{
+			Call: name + "/call", Name: name + "_chunk",
+			Inputs: append([]tf.Output{l.steps, l.x, l.y}, handles...), DTypes: dtypes[1:],
+			Body: func(s *op.Scope, fg *tf.Graph, args []tf.Output) ([]tf.Output, error) {
 				w, err := addLoop(s, fg, "chunk", args[0], args[1], args[2], args[3:], false)
 				if err != nil {
 					return nil, err
 				}
 				return []tf.Output{w.Output(0)}, nil
-			}, cond, body)
+			},
+			Functions: []*fpb.FunctionDef{cond, body},
+		})
 	}
 	if err != nil {
 		return nil, fmt.Errorf("evaluation loop: %w", err)

@@ -8,7 +8,6 @@ import (
 	"sync"
 
 	tf "github.com/galeone/tensorflow/tensorflow/go"
-	attrpb "github.com/galeone/tensorflow/tensorflow/go/core/framework/attr_value_go_proto"
 	fpb "github.com/galeone/tensorflow/tensorflow/go/core/framework/function_go_proto"
 	"github.com/galeone/tensorflow/tensorflow/go/op"
 
@@ -168,39 +167,6 @@ func chunkShape(s *op.Scope, x tf.Output) (rows, batch tf.Output) {
 			op.StridedSliceShrinkAxisMask(1))
 	}
 	return at("rows", 0), at("batch", 1)
-}
-
-// addCompiledCall adds to g the function called name, which XLA compiles
-// whole (_XlaMustCompile, as tf.function(jit_compile=True)): inner builds
-// it from its arguments, placeholders of dtypes, in a graph of its own, fg
-// (s adds to it), and returns its results. The call of it on inputs is
-// the operation call. funcs are the functions inner's operations call.
-func addCompiledCall(g *tf.Graph, call, name string, inputs []tf.Output, dtypes []tf.DataType, inner func(s *op.Scope, fg *tf.Graph, args []tf.Output) ([]tf.Output, error), funcs ...*fpb.FunctionDef) (*tf.Operation, error) {
-	s := op.NewScope()
-	args := make([]tf.Output, len(dtypes))
-	for i, d := range dtypes {
-		args[i] = op.Placeholder(s.SubScope(fmt.Sprintf("arg%d", i)), d)
-	}
-	fg, err := s.Finalize()
-	if err != nil {
-		return nil, err
-	}
-	results, err := inner(op.NewScopeWithGraph(fg).SubScope("chunk"), fg, args)
-	if err != nil {
-		return nil, err
-	}
-	fdef, err := tffunc.Define(fg, name, tffunc.Signature{Inputs: args, Outputs: results})
-	if err != nil {
-		return nil, err
-	}
-	return tffunc.Add(g, tffunc.Node{
-		Name: call, Type: "StatefulPartitionedCall", Inputs: inputs,
-		Attrs: map[string]*attrpb.AttrValue{
-			"Tin": tffunc.Types(dtypes...), "Tout": tffunc.Types(tffunc.DTypes(results)...), "f": tffunc.Func(name),
-			"_XlaMustCompile": tffunc.Bool(true),
-		},
-		Functions: append([]*fpb.FunctionDef{fdef}, funcs...),
-	})
 }
 
 // chunk is a session run's share of the whole batches: batches [step,

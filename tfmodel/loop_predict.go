@@ -103,11 +103,15 @@ func (n *network) buildPredictLoop(m *Sequential, name string, kind loopKind) (*
 	} else {
 		dtypes := append([]tf.DataType{tf.Int32, tf.Float}, repeat(tffunc.Resource, len(handles))...)
 		var call *tf.Operation
-		call, err = addCompiledCall(n.graph, name+"/call", name+"_chunk", append([]tf.Output{l.steps, l.x}, handles...), dtypes,
-			func(s *op.Scope, fg *tf.Graph, args []tf.Output) ([]tf.Output, error) {
+		call, err = tffunc.AddCompiled(n.graph, tffunc.Compiled{
+			Call: name + "/call", Name: name + "_chunk",
+			Inputs: append([]tf.Output{l.steps, l.x}, handles...), DTypes: dtypes,
+			Body: func(s *op.Scope, fg *tf.Graph, args []tf.Output) ([]tf.Output, error) {
 				out, err := addChunk(s, fg, "chunk", args[0], args[1], args[2:], false)
 				return []tf.Output{out}, err
-			}, cond, body)
+			},
+			Functions: []*fpb.FunctionDef{cond, body},
+		})
 		if err == nil {
 			stacked = call.Output(0)
 		}

@@ -120,38 +120,9 @@ func xlaFloorSession(opts *tf.SessionOptions, kernels [][2]int, batch, steps int
 		return nil, nil, err
 	}
 
-	// The compiled function: its arguments are the loop's initial state,
-	// its results the kernels after the loop.
-	fs := op.NewScope()
-	args := make([]tf.Output, len(dtypes))
-	for i, d := range dtypes {
-		args[i] = op.Placeholder(fs.SubScope(fmt.Sprintf("arg%d", i)), d)
-	}
-	fg, err := fs.Finalize()
-	if err != nil {
-		return nil, nil, err
-	}
-	loop, err := tffunc.Add(fg, tffunc.Node{
-		Name: "while", Type: "While", Inputs: args,
-		Attrs: map[string]*attrpb.AttrValue{
-			"T": tffunc.Types(dtypes...), "cond": tffunc.Func("floor_cond"), "body": tffunc.Func("floor_body"),
-			"parallel_iterations": tffunc.Int(1), "_lower_using_switch_merge": tffunc.Bool(false),
-		},
-		Functions: []*fpb.FunctionDef{cond, body},
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	var results []tf.Output
-	for k := range kernels {
-		results = append(results, loop.Output(2+k*perKernel))
-	}
-	fdef, err := tffunc.Define(fg, "floor_loop", tffunc.Signature{Inputs: args, Outputs: results})
-	if err != nil {
-		return nil, nil, err
-	}
-
-	// The session's graph: the initial state as constants, the call.
+	// The session's graph: the loop's initial state as constants, and a
+	// compiled function, the loop, called on them; its results are the
+	// kernels after the loop.
 	s := op.NewScope()
 	rng := rand.New(rand.NewPCG(1, 2))
 	inputs := []tf.Output{op.Const(s.SubScope("i"), int32(0)), op.Const(s.SubScope("x"), randomMatrix(rng, batch, kernels[0][0], 1))}
@@ -166,13 +137,27 @@ func xlaFloorSession(opts *tf.SessionOptions, kernels [][2]int, batch, steps int
 	if err != nil {
 		return nil, nil, err
 	}
-	call, err := tffunc.Add(g, tffunc.Node{
-		Name: "floor_call", Type: "StatefulPartitionedCall", Inputs: inputs,
-		Attrs: map[string]*attrpb.AttrValue{
-			"Tin": tffunc.Types(dtypes...), "Tout": tffunc.Types(tffunc.DTypes(results)...), "f": tffunc.Func("floor_loop"),
-			"_XlaMustCompile": tffunc.Bool(true),
+	call, err := tffunc.AddCompiled(g, tffunc.Compiled{
+		Call: "floor_call", Name: "floor_loop", Inputs: inputs, DTypes: dtypes,
+		Body: func(_ *op.Scope, fg *tf.Graph, args []tf.Output) ([]tf.Output, error) {
+			loop, err := tffunc.Add(fg, tffunc.Node{
+				Name: "while", Type: "While", Inputs: args,
+				Attrs: map[string]*attrpb.AttrValue{
+					"T": tffunc.Types(dtypes...), "cond": tffunc.Func("floor_cond"), "body": tffunc.Func("floor_body"),
+					"parallel_iterations": tffunc.Int(1), "_lower_using_switch_merge": tffunc.Bool(false),
+				},
+				Functions: []*fpb.FunctionDef{cond, body},
+			})
+			if err != nil {
+				return nil, err
+			}
+			var kernelsAfter []tf.Output
+			for k := range kernels {
+				kernelsAfter = append(kernelsAfter, loop.Output(2+k*perKernel))
+			}
+			return kernelsAfter, nil
 		},
-		Functions: []*fpb.FunctionDef{fdef, cond, body}, // the loop's functions go with it
+		Functions: []*fpb.FunctionDef{cond, body},
 	})
 	if err != nil {
 		return nil, nil, err
@@ -194,10 +179,7 @@ func xlaFloorSession(opts *tf.SessionOptions, kernels [][2]int, batch, steps int
 // xlaFloorCond is the loop's condition: i < steps.
 func xlaFloorCond(dtypes []tf.DataType, steps int) (*fpb.FunctionDef, error) {
 	s := op.NewScope()
-	state := make([]tf.Output, len(dtypes))
-	for i, d := range dtypes {
-		state[i] = op.Placeholder(s.SubScope(fmt.Sprintf("s%d", i)), d)
-	}
+	state := tffunc.Placeholders(s, dtypes)
 	less := op.Less(s, state[0], op.Const(s.SubScope("steps"), int32(steps)))
 	g, err := s.Finalize()
 	if err != nil {
@@ -209,10 +191,7 @@ func xlaFloorCond(dtypes []tf.DataType, steps int) (*fpb.FunctionDef, error) {
 // xlaFloorBody is one step: the products, then the update.
 func xlaFloorBody(dtypes []tf.DataType, layers int, adam bool) (*fpb.FunctionDef, error) {
 	s := op.NewScope()
-	state := make([]tf.Output, len(dtypes))
-	for i, d := range dtypes {
-		state[i] = op.Placeholder(s.SubScope(fmt.Sprintf("s%d", i)), d)
-	}
+	state := tffunc.Placeholders(s, dtypes)
 	perKernel := 1
 	if adam {
 		perKernel = 3
