@@ -243,6 +243,11 @@ func inferenceSystems(r *report) []inferenceSystem {
 		goSys.Latency = r.GoLatency.SavedModelPredict
 	}
 	out = append(out, goSys)
+	if len(r.GoXLA) > 0 {
+		// The XLA child predicts as it trains: K batches per session run,
+		// compiled (the 10,000 test images' 313 batches in one run).
+		out = append(out, inferenceSystem{Text: "**this project**, XLA: `Sequential.Predict` with `StepsPerExecution` and `JITCompile` (batch)", Predict: r.GoXLA})
+	}
 	if len(r.Python) > 0 {
 		k := inferenceSystem{Text: "Keras 3 `model.predict`", Predict: r.Python}
 		if r.PyLatency != nil {
