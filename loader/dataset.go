@@ -1,6 +1,10 @@
 package loader
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/gokeras/fashion/tensor"
+)
 
 // Dataset is Fashion-MNIST as load_data returns it: a training split of
 // 60,000 images and a test split of 10,000, with where they came from.
@@ -45,6 +49,11 @@ func (s Split) Scaled() []float32 {
 		out[i] = table[v]
 	}
 	return out
+}
+
+// ScaledTensor is Scaled as the tensor models take, [Len(), Rows, Cols].
+func (s Split) ScaledTensor() tensor.Float32 {
+	return tensor.Float32{Shape: []int{s.Len(), Rows, Cols}, Data: s.Scaled()}
 }
 
 // SourceKind says which of the places [Load] searches supplied the data.

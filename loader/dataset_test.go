@@ -41,6 +41,11 @@ func TestScaled(t *testing.T) {
 	}
 	assert.Equal(t, float32(1), x[255])
 	assert.Equal(t, uint8(1), s.Images[1], "Scaled leaves the bytes alone")
+
+	xt := s.ScaledTensor()
+	assert.Equal(t, []int{2, Rows, Cols}, xt.Shape)
+	assert.Equal(t, x, xt.Data)
+	assert.NoError(t, xt.Validate())
 }
 
 func TestSplitImage(t *testing.T) {

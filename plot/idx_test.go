@@ -30,6 +30,6 @@ func fashion(t testing.TB, split string, n int) (raw, scaled tensor.Float32, lab
 		raw.Data[i] = float32(v)
 	}
 	first := loader.Split{Images: s.Images[:n*loader.ImageSize], Labels: s.Labels[:n]}
-	scaled = tensor.Float32{Shape: shape, Data: first.Scaled()}
+	scaled = first.ScaledTensor()
 	return raw, scaled, s.Labels[:n]
 }

@@ -32,7 +32,7 @@ func loadFashion(t testing.TB) fashion {
 			fashionErr = err
 			return
 		}
-		fashionData = fashion{data: d, trainX: images(&d.Train), trainY: tensor.Labels(d.Train.Labels), testX: images(&d.Test), testY: tensor.Labels(d.Test.Labels)}
+		fashionData = fashion{data: d, trainX: d.Train.ScaledTensor(), trainY: tensor.Labels(d.Train.Labels), testX: d.Test.ScaledTensor(), testY: tensor.Labels(d.Test.Labels)}
 	})
 	require.NoError(t, fashionErr, "the real Fashion-MNIST is needed: run scripts/libtensorflow-install.sh (it installs Debian's dataset-fashion-mnist)")
 	return fashionData
@@ -48,11 +48,6 @@ func newTutorialModel(t testing.TB, seed int64) *tfmodel.Sequential {
 	require.NoError(t, m.Compile(opts))
 	t.Cleanup(func() { m.Close() })
 	return m
-}
-
-// images are a split's images scaled to [0, 1], [N, 28, 28].
-func images(s *loader.Split) tensor.Float32 {
-	return tensor.Float32{Shape: []int{s.Len(), 28, 28}, Data: s.Scaled()}
 }
 
 // first returns the first n examples and targets.

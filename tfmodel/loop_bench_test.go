@@ -23,7 +23,7 @@ import (
 func BenchmarkEpochLoop(b *testing.B) {
 	d, err := loader.Load("")
 	require.NoError(b, err, "the real Fashion-MNIST is needed: run scripts/libtensorflow-install.sh")
-	x := tensor.Float32{Shape: []int{d.Train.Len(), 28, 28}, Data: d.Train.Scaled()}
+	x := d.Train.ScaledTensor()
 	y := tensor.Labels(d.Train.Labels)
 	for _, c := range []struct {
 		k       int // 0: per step

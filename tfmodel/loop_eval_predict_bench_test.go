@@ -22,7 +22,7 @@ import (
 func BenchmarkInferenceLoops(b *testing.B) {
 	d, err := loader.Load("")
 	require.NoError(b, err, "the real Fashion-MNIST is needed: run scripts/libtensorflow-install.sh")
-	x := tensor.Float32{Shape: []int{d.Test.Len(), 28, 28}, Data: d.Test.Scaled()}
+	x := d.Test.ScaledTensor()
 	y := tensor.Labels(d.Test.Labels)
 	const batch = 32
 	for _, what := range []string{"predict", "evaluate"} {

@@ -361,9 +361,9 @@ func TestXLAPredictionsIgnoreCallSize(t *testing.T) {
 func TestInferenceLoopsTutorial(t *testing.T) {
 	d, err := loader.Load("")
 	require.NoError(t, err, "the real Fashion-MNIST is needed: run scripts/libtensorflow-install.sh")
-	x := tensor.Float32{Shape: []int{d.Test.Len(), 28, 28}, Data: d.Test.Scaled()}
+	x := d.Test.ScaledTensor()
 	y := tensor.Labels(d.Test.Labels)
-	trainX := tensor.Float32{Shape: []int{d.Train.Len(), 28, 28}, Data: d.Train.Scaled()}.Slice(0, 3200)
+	trainX := d.Train.ScaledTensor().Slice(0, 3200)
 	trainY := tensor.Labels(d.Train.Labels).Slice(0, 3200)
 	tutorial := func(k int, jit bool) *Sequential {
 		m, err := NewSequential(Flatten(28, 28), Dense(128, "relu"), Dense(10, "softmax"))

@@ -221,10 +221,7 @@ func childGoTrain(ctx context.Context, cfg config) (*trainResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	images := func(s *loader.Split) tensor.Float32 {
-		return tensor.Float32{Shape: append([]int{s.Len()}, m.InputShape()...), Data: s.Scaled()}
-	}
-	trainX, testX := images(&data.Train), images(&data.Test)
+	trainX, testX := data.Train.ScaledTensor(), data.Test.ScaledTensor()
 	trainY, testY := tensor.Labels(data.Train.Labels), tensor.Labels(data.Test.Labels)
 	opts := tfmodel.DefaultCompileOptions()
 	opts.Seed = cfg.FirstSeed

@@ -47,12 +47,6 @@ func buildModel(cfg config) (*tfmodel.Sequential, error) {
 	return model, nil
 }
 
-// images are a split's images scaled to [0, 1] as the tutorial scales
-// them, [N, 28, 28].
-func images(s *loader.Split) tensor.Float32 {
-	return tensor.Float32{Shape: []int{s.Len(), loader.Rows, loader.Cols}, Data: s.Scaled()}
-}
-
 // targets are Fashion-MNIST's labels in the form the model's loss takes:
 // class indices for a sparse loss; one-hot rows for categorical
 // cross-entropy, or for MSE/MAE on 10 outputs; 1 for footwear, else 0, for

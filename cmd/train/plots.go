@@ -30,7 +30,7 @@ var plotNames = []string{
 func drawPlots(ctx context.Context, dir string, data *loader.Dataset, predictions, single tensor.Float32, history *tfmodel.History) ([]string, error) {
 	names := loader.ClassNames()
 	classNames := names[:]
-	trainImages, testImages := images(&data.Train), images(&data.Test)
+	trainImages, testImages := data.Train.ScaledTensor(), data.Test.ScaledTensor()
 	// The tutorial's first figure shows the raw pixels, 0..255.
 	raw := make([]float32, loader.ImageSize)
 	for i, p := range data.Train.Image(0) {

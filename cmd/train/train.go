@@ -63,7 +63,7 @@ func train(ctx context.Context, cfg config, stdout, stderr io.Writer, p *phases)
 	verbose("train_labels: %s", elided(data.Train.Labels))
 	verbose("test_images.shape: (%d, %d, %d)", data.Test.Len(), loader.Rows, loader.Cols)
 	verbose("len(test_labels): %d", data.Test.Len())
-	trainX, testX := images(&data.Train), images(&data.Test)
+	trainX, testX := data.Train.ScaledTensor(), data.Test.ScaledTensor()
 
 	p.enter("building the model", false)
 	model, err := buildModel(cfg)
