@@ -92,6 +92,17 @@ func ExampleSplit_Scaled() {
 	// 784 0 0.2 1
 }
 
+func ExampleSplit_ScaledTensor() {
+	ds, err := loader.LoadDir(loader.SystemDir)
+	if err != nil {
+		log.Fatal(err)
+	}
+	x := ds.Test.ScaledTensor() // what a model's Predict or Fit takes
+	fmt.Println(x.Shape, x.Data[14*loader.Cols+20])
+	// Output:
+	// [10000 28 28] 0.58431375
+}
+
 func ExampleSplit_Image() {
 	ds, err := loader.LoadDir(loader.SystemDir)
 	if err != nil {
