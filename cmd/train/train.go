@@ -118,7 +118,11 @@ func train(ctx context.Context, cfg config, stdout, stderr io.Writer, p *phases)
 	}
 	p.enter("training", true)
 	history, err := model.Fit(ctx, trainX, trainY, fit)
-	p.enter("finishing", false)
+	// An interrupted Fit has saved its checkpoint; saying where to resume
+	// and closing the session are part of that stop, which main waits for
+	// as it waits for Fit (cut there, the run would end without the line
+	// that says where it saved).
+	p.enter("finishing", errors.Is(err, context.Canceled))
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
 			pos := model.Position()
