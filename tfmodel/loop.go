@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	tf "github.com/galeone/tensorflow/tensorflow/go"
-	attrpb "github.com/galeone/tensorflow/tensorflow/go/core/framework/attr_value_go_proto"
 	fpb "github.com/galeone/tensorflow/tensorflow/go/core/framework/function_go_proto"
 	"github.com/galeone/tensorflow/tensorflow/go/op"
 
@@ -81,7 +80,7 @@ func (n *network) buildTrainLoop(m *Sequential, opts CompileOptions, metrics []g
 		return nil, fmt.Errorf("training loop: %w", err)
 	}
 	if !jit {
-		l.run, err = addWhile(n.graph, loopScope+"/while", inputs, dtypes, cond, body, true)
+		l.run, err = tffunc.AddWhile(n.graph, tffunc.While{Name: loopScope + "/while", Inputs: inputs, Cond: cond, Body: body, Lowered: true})
 	} else {
 		l.run, err = addCompiledWhile(n.graph, loopScope+"/call", inputs, dtypes, cond, body)
 	}
@@ -200,23 +199,6 @@ func loopCondition(name string, dtypes []tf.DataType) (*fpb.FunctionDef, error) 
 	return tffunc.Define(g, name, tffunc.Signature{Inputs: inputs, Outputs: []tf.Output{less}})
 }
 
-// addWhile adds the While loop of the functions cond and body, by their
-// own names (evaluation and prediction have loops of their own), to g.
-// lower turns it into the executor's own frames (Enter, Merge, Switch,
-// NextIteration) rather than one function call per step; XLA compiles
-// only the functional While.
-func addWhile(g *tf.Graph, name string, inputs []tf.Output, dtypes []tf.DataType, cond, body *fpb.FunctionDef, lower bool) (*tf.Operation, error) {
-	return tffunc.Add(g, tffunc.Node{
-		Name: name, Type: "While", Inputs: inputs,
-		Attrs: map[string]*attrpb.AttrValue{
-			"T": tffunc.Types(dtypes...), "cond": tffunc.Func(cond.GetSignature().GetName()), "body": tffunc.Func(body.GetSignature().GetName()),
-			"parallel_iterations":       tffunc.Int(1),
-			"_lower_using_switch_merge": tffunc.Bool(lower),
-		},
-		Functions: []*fpb.FunctionDef{cond, body},
-	})
-}
-
 // addCompiledWhile adds the While loop of cond and body inside a function
 // XLA compiles whole, loopChunk, and the call of it, name: the While is
 // the function's body (tffunc.AddCompiled). The While is not lowered (XLA
@@ -226,7 +208,7 @@ func addWhile(g *tf.Graph, name string, inputs []tf.Output, dtypes []tf.DataType
 // of the function's definition in the graph.
 func addCompiledWhile(g *tf.Graph, name string, inputs []tf.Output, dtypes []tf.DataType, cond, body *fpb.FunctionDef) (*tf.Operation, error) {
 	addLoop := func(_ *op.Scope, fg *tf.Graph, args []tf.Output) ([]tf.Output, error) {
-		loop, err := addWhile(fg, "while", args, dtypes, cond, body, false)
+		loop, err := tffunc.AddWhile(fg, tffunc.While{Name: "while", Inputs: args, Cond: cond, Body: body})
 		if err != nil {
 			return nil, err
 		}

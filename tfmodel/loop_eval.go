@@ -72,7 +72,7 @@ func (n *network) buildEvalLoop(m *Sequential, name string, kind loopKind) (*eva
 		if err := s.Err(); err != nil {
 			return nil, err
 		}
-		return addWhile(g, prefix+"/while", append([]tf.Output{first, steps, x, y}, handles...), dtypes, cond, body, lower)
+		return tffunc.AddWhile(g, tffunc.While{Name: prefix + "/while", Inputs: append([]tf.Output{first, steps, x, y}, handles...), Cond: cond, Body: body, Lowered: lower})
 	}
 
 	s := op.NewScopeWithGraph(n.graph).SubScope(name)

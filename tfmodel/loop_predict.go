@@ -84,8 +84,7 @@ func (n *network) buildPredictLoop(m *Sequential, name string, kind loopKind) (*
 		if err := s.Err(); err != nil {
 			return tf.Output{}, err
 		}
-		dtypes := append([]tf.DataType{tf.Int32, tf.Int32, tf.Float, variant}, repeat(tffunc.Resource, len(handles))...)
-		loop, err := addWhile(g, prefix+"/while", append([]tf.Output{first, steps, x, list}, handles...), dtypes, cond, body, lower)
+		loop, err := tffunc.AddWhile(g, tffunc.While{Name: prefix + "/while", Inputs: append([]tf.Output{first, steps, x, list}, handles...), Cond: cond, Body: body, Lowered: lower})
 		if err != nil {
 			return tf.Output{}, err
 		}

@@ -186,11 +186,13 @@ func xlaFloorText(r *report) string {
 		b.WriteString(")")
 	}
 	fmt.Fprintf(&b, ", %s with Adam's update", ms(withAdam))
-	for _, s := range trainingSystems(r) {
-		name := map[string]string{"go-xla": "Go XLA", "jax-scan": "JAX lax.scan"}[s.Key]
-		if name == "" {
+	systems := trainingSystems(r)
+	for _, n := range []struct{ key, name string }{{"go-xla", "Go XLA"}, {"jax-scan", "JAX lax.scan"}} {
+		i := slices.IndexFunc(systems, func(s trainingSystem) bool { return s.Key == n.key })
+		if i < 0 {
 			continue
 		}
+		s, name := systems[i], n.name
 		step := steadyEpochSeconds(s.Runs) / float64(stepsPerEpoch(s.Runs))
 		fmt.Fprintf(&b, "; %s's step %s, %s the floor", name, ms(step), fmtRatio(step/withAdam))
 		if s.Key == "go-xla" {

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	tf "github.com/galeone/tensorflow/tensorflow/go"
-	attrpb "github.com/galeone/tensorflow/tensorflow/go/core/framework/attr_value_go_proto"
 	fpb "github.com/galeone/tensorflow/tensorflow/go/core/framework/function_go_proto"
 	"github.com/galeone/tensorflow/tensorflow/go/op"
 
@@ -129,7 +128,7 @@ func xlaFloorSession(opts *tf.SessionOptions, kernels [][2]int, batch, steps int
 	for k, kw := range kernels {
 		inputs = append(inputs, op.Const(s.SubScope(fmt.Sprintf("w%d", k)), randomMatrix(rng, kw[0], kw[1], 0.05)))
 		if adam {
-			zeros := randomMatrix(rng, kw[0], kw[1], 0)
+			zeros := zeroMatrix(kw[0], kw[1])
 			inputs = append(inputs, op.Const(s.SubScope(fmt.Sprintf("m%d", k)), zeros), op.Const(s.SubScope(fmt.Sprintf("v%d", k)), zeros))
 		}
 	}
@@ -140,14 +139,7 @@ func xlaFloorSession(opts *tf.SessionOptions, kernels [][2]int, batch, steps int
 	call, err := tffunc.AddCompiled(g, tffunc.Compiled{
 		Call: "floor_call", Name: "floor_loop", Inputs: inputs, DTypes: dtypes,
 		Body: func(_ *op.Scope, fg *tf.Graph, args []tf.Output) ([]tf.Output, error) {
-			loop, err := tffunc.Add(fg, tffunc.Node{
-				Name: "while", Type: "While", Inputs: args,
-				Attrs: map[string]*attrpb.AttrValue{
-					"T": tffunc.Types(dtypes...), "cond": tffunc.Func("floor_cond"), "body": tffunc.Func("floor_body"),
-					"parallel_iterations": tffunc.Int(1), "_lower_using_switch_merge": tffunc.Bool(false),
-				},
-				Functions: []*fpb.FunctionDef{cond, body},
-			})
+			loop, err := tffunc.AddWhile(fg, tffunc.While{Name: "while", Inputs: args, Cond: cond, Body: body})
 			if err != nil {
 				return nil, err
 			}
@@ -237,6 +229,15 @@ func xlaFloorBody(dtypes []tf.DataType, layers int, adam bool) (*fpb.FunctionDef
 		return nil, err
 	}
 	return tffunc.Define(g, "floor_body", tffunc.Signature{Inputs: state, Outputs: next})
+}
+
+// zeroMatrix is rows×cols zeros.
+func zeroMatrix(rows, cols int) [][]float32 {
+	m := make([][]float32, rows)
+	for r := range m {
+		m[r] = make([]float32, cols)
+	}
+	return m
 }
 
 // randomMatrix is rows×cols values uniform in [0, scale).

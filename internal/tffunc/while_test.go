@@ -46,15 +46,6 @@ func counting(t *testing.T) (cond, body *fpb.FunctionDef) {
 	return cond, body
 }
 
-func addWhile(g *tf.Graph, name string, i, acc tf.Output, cond, body *fpb.FunctionDef) (*tf.Operation, error) {
-	return tffunc.Add(g, tffunc.Node{Name: name, Type: "While", Inputs: []tf.Output{i, acc},
-		Attrs: map[string]*attrpb.AttrValue{
-			"T": tffunc.Types(tf.Int32, tffunc.Resource), "cond": tffunc.Func("cond"), "body": tffunc.Func("body"),
-			"parallel_iterations": tffunc.Int(1),
-		},
-		Functions: []*fpb.FunctionDef{cond, body}})
-}
-
 // TestWhileRunsItsBody runs the loop in a session, as the executor runs it
 // and compiled by XLA inside a function marked _XlaMustCompile: both add 7
 // to the model's variable.
@@ -70,7 +61,7 @@ func TestWhileRunsItsBody(t *testing.T) {
 			require.NoError(t, err)
 			var loop *tf.Operation
 			if !xla {
-				loop, err = addWhile(g, "loop", first, acc, cond, body)
+				loop, err = tffunc.AddWhile(g, tffunc.While{Name: "loop", Inputs: []tf.Output{first, acc}, Cond: cond, Body: body, Lowered: true})
 				require.NoError(t, err)
 			} else {
 				fs := op.NewScope()
@@ -78,7 +69,7 @@ func TestWhileRunsItsBody(t *testing.T) {
 				handle := op.Placeholder(fs.SubScope("acc"), tffunc.Resource)
 				fg, err := fs.Finalize()
 				require.NoError(t, err)
-				w, err := addWhile(fg, "loop", i, handle, cond, body)
+				w, err := tffunc.AddWhile(fg, tffunc.While{Name: "loop", Inputs: []tf.Output{i, handle}, Cond: cond, Body: body})
 				require.NoError(t, err)
 				chunk, err := tffunc.Define(fg, "chunk", tffunc.Signature{Inputs: []tf.Output{i, handle}, Outputs: []tf.Output{w.Output(0)}})
 				require.NoError(t, err)
