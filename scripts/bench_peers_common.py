@@ -110,6 +110,20 @@ def batches_of(x, batch_size):
     return [x[i : i + batch_size] for i in range(0, len(x), batch_size)]
 
 
+def evaluate_batches(evaluate_batch, x, y, batch_size):
+    """Keras's model.evaluate of (x, y) at batch_size, with evaluate_batch(x,
+    y) -> (the batch's summed loss, its count of correct predictions) in the
+    framework: NumPy batches in, every batch's figures summed, the mean loss
+    and the accuracy out. Returns the function that evaluates once."""
+    pairs = list(zip(batches_of(x, batch_size), batches_of(y, batch_size)))
+
+    def evaluate():
+        sums = [evaluate_batch(xb, yb) for xb, yb in pairs]
+        return sum(float(l) for l, _ in sums) / len(y), sum(int(c) for _, c in sums) / len(y)
+
+    return evaluate
+
+
 # --- timing
 
 class EpochClock:

@@ -10,7 +10,9 @@ CPU, run by .venv.peers's Python (scripts/peers-install.sh). Two modes:
 
 Both then evaluate on the test set, time batch prediction of the 10,000 test
 images at batch 32 (the jitted forward pass, NumPy in, NumPy out, as Keras's
-model.predict), and with --latency-n, single-image prediction latency.
+model.predict) and their evaluation at batch 32 (a jitted step per batch
+summing its loss and correct predictions, as Keras's model.evaluate), and
+with --latency-n, single-image prediction latency.
 
 Adam is Keras 3's, written out (keras/src/optimizers/adam.py): m += (g - m)
 (1 - beta1), v += (g^2 - v)(1 - beta2), w -= m lr_t / (sqrt(v) + eps) with
@@ -81,11 +83,17 @@ def build(jax, jnp):
         loss, logits = loss_of(params, x, y)
         return loss, jnp.mean((jnp.argmax(logits, axis=1) == y).astype(jnp.float32))
 
+    def evaluate_batch(params, x, y):
+        # Keras's evaluation step: the batch's summed loss and correct count.
+        loss, logits = loss_of(params, x, y)
+        return loss * x.shape[0], jnp.sum((jnp.argmax(logits, axis=1) == y).astype(jnp.int32))
+
     return {
         "step": jax.jit(step, donate_argnums=0),
         "epoch": jax.jit(epoch, donate_argnums=0),
         "probabilities": jax.jit(probabilities),
         "evaluate": jax.jit(evaluate),
+        "evaluate_batch": jax.jit(evaluate_batch),
     }
 
 
@@ -129,9 +137,13 @@ def main():
     test_batches = common.batches_of(x_test, args.batch_size)
     predict = lambda: [np.asarray(probs(params, b)) for b in test_batches]
     predict_seconds = common.time_repeats(predict, args.predict_repeats)
+    evaluate_batch = lambda x, y: fns["evaluate_batch"](params, x, y)
+    evaluate = common.evaluate_batches(evaluate_batch, x_test, y_test, args.batch_size)
+    evaluate_seconds = common.time_repeats(evaluate, args.predict_repeats)
 
     res = common.result(args, f"jax-{args.mode}", clock, loss_sum / n, correct / n, test_loss, test_acc,
                         n, len(y_test), predict_seconds, rss)
+    res["evaluate_seconds"] = evaluate_seconds
     res["optimizer"] = "Keras 3's Adam written out in jax.numpy"
     res["versions"] = common.versions("jax", "jaxlib", "numpy")
     res["threads"] = {"intra_op": common.cores(), "inter_op": 0}

@@ -12,8 +12,10 @@ cross-entropy on the logits, tf.GradientTape, and Keras 3's Adam written out
 (sqrt(v) + eps), lr_t = lr sqrt(1 - beta2^t) / (1 - beta1^t)), from the same
 initial weights and on the same batches as the JAX and PyTorch sides.
 
-Then: test accuracy, and batch prediction of the 10,000 test images at batch
-32 with a jit-compiled forward pass (NumPy in, NumPy out). Threads as the
+Then: test accuracy, batch prediction of the 10,000 test images at batch 32
+with a jit-compiled forward pass (NumPy in, NumPy out), and their evaluation
+at batch 32 (a jit-compiled step per batch summing its loss and correct
+predictions, as Keras's model.evaluate). Threads as the
 Keras side sets them (tf.config.threading from --intra/--inter, 0:
 TensorFlow's defaults).
 """
@@ -95,8 +97,18 @@ def main():
     test_batches = common.batches_of(x_test, args.batch_size)
     predict_seconds = common.time_repeats(lambda: [probabilities(b).numpy() for b in test_batches], args.predict_repeats)
 
+    @tf.function(jit_compile=True)
+    def evaluate_batch(x, y):
+        logits = logits_of(x)
+        loss = tf.reduce_sum(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
+        return loss, tf.reduce_sum(tf.cast(tf.equal(tf.argmax(logits, axis=1, output_type=tf.int32), y), tf.int32))
+
+    evaluate = common.evaluate_batches(evaluate_batch, x_test, y_test, args.batch_size)
+    evaluate_seconds = common.time_repeats(evaluate, args.predict_repeats)
+
     res = common.result(args, "tf-xla", clock, loss_sum / n, correct / n, test_loss, test_acc,
                         n, len(y_test), predict_seconds, rss)
+    res["evaluate_seconds"] = evaluate_seconds
     res["optimizer"] = "Keras 3's Adam written out in TensorFlow ops"
     res["versions"] = {**common.versions("numpy"), "tensorflow": tf.__version__}
     res["threads"] = {

@@ -18,7 +18,9 @@ differ in the last bits only.
 
 Both modes then evaluate on the test set and time batch prediction of the
 10,000 test images at batch 32 under torch.inference_mode (NumPy in, NumPy
-out, as Keras's model.predict). With --onnx (eager), the trained weights are
+out, as Keras's model.predict) and their evaluation at batch 32 (per batch
+the summed cross-entropy and correct predictions, as Keras's
+model.evaluate). With --onnx (eager), the trained weights are
 written into an ONNX graph built with onnx.helper (Flatten, Gemm, Relu,
 Gemm, Softmax; opset 17) and served by ONNX Runtime's CPU provider: its test
 accuracy and batch prediction too. With --latency-n, single-image latency,
@@ -148,8 +150,17 @@ def main():
             return net(torch.from_numpy(x)).softmax(1).numpy()
 
     predict_seconds = common.time_repeats(lambda: [predict_torch(b) for b in test_batches], args.predict_repeats)
+
+    def evaluate_torch(x, y):
+        with torch.inference_mode():
+            logits, yt = net(torch.from_numpy(x)), torch.from_numpy(y).long()
+            return F.cross_entropy(logits, yt, reduction="sum"), (logits.argmax(1) == yt).sum()
+
+    evaluate = common.evaluate_batches(evaluate_torch, x_test, y_test, args.batch_size)
+    evaluate_seconds = common.time_repeats(evaluate, args.predict_repeats)
     res = common.result(args, f"torch-{args.mode}", clock, loss_sum.item() / n, correct.item() / n,
                         test_loss, test_acc, n, len(y_test), predict_seconds, rss)
+    res["evaluate_seconds"] = evaluate_seconds
     res["optimizer"] = "torch.optim.Adam (eps added to the bias-corrected sqrt(v))"
     res["versions"] = common.versions("torch", "numpy")
     res["threads"] = {"intra_op": torch.get_num_threads(), "inter_op": torch.get_num_interop_threads()}

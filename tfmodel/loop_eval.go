@@ -162,15 +162,17 @@ func (n *network) evalBody(m *Sequential, name string) (body, cond *fpb.Function
 	return body, cond, resources, nil
 }
 
-// evaluateChunks is Evaluate's loop over x and y in chunks of up to
-// loop.kind.k whole batches, one session run each; a last partial batch
+// evaluateChunks is Evaluate's loop over x and y in chunks of whole
+// batches (chunkSize), one session run each; a last partial batch
 // takes the per-batch path. The running means must have been reset. The
 // progress bar hears of each chunk's last batch, as Fit's does.
 func (m *Sequential) evaluateChunks(loop *evalLoop, x tensor.Float32, y tensor.Tensor, batchSize int, bar *progbar) (Logs, error) {
 	n := x.Len()
 	full, steps := n/batchSize, ceilDiv(n, batchSize)
 	var logs Logs
-	for _, ch := range loop.kind.chunks(full) {
+	// One run at a time: every run updates the running means.
+	size := loop.kind.chunkSize(full, 4*batchSize*tensor.Size(x.Example()), 1)
+	for _, ch := range loop.kind.chunks(full, size) {
 		feeds, err := loop.feeds(x, y, ch, batchSize)
 		if err != nil {
 			return nil, fmt.Errorf("tfmodel: evaluate: batches %d-%d: %w", ch.step+1, ch.next, err)

@@ -173,28 +173,50 @@ func chunkShape(s *op.Scope, x tf.Output) (rows, batch tf.Output) {
 // next), fed as rows batches, the rows after next-step zero.
 type chunk struct{ step, next, rows int }
 
-// chunks divides full whole batches into runs of k, the last one shorter.
-// XLA compiles a program for each shape it is fed, a few hundred
-// milliseconds each for the tutorial's model, several times the work of
-// predicting 10,000 images: so that calls of many sizes do not each pay
-// one, with jit a shorter chunk is fed as more batches, zero after its
-// own, rounded up to three significant bits (at most k): at most four
-// shapes per doubling of the size, for at most a quarter of zeros (and
-// typically a few per cent: 312 batches are fed as 320). The loop runs on
-// the chunk's own batches alone: its count is fed, not taken from the
-// rows.
-func (kind loopKind) chunks(full int) []chunk {
+// chunks divides full whole batches into runs of size (chunkSize), the
+// last one shorter. XLA compiles a program for each shape it is fed, a few
+// hundred milliseconds each for the tutorial's model, several times the
+// work of predicting 10,000 images: so that calls of many sizes do not
+// each pay one, with jit a shorter chunk is fed as more batches, zero
+// after its own, rounded up to three significant bits (at most size): at
+// most four shapes per doubling of the size, for at most a quarter of
+// zeros (and typically a few per cent: 312 batches are fed as 320). The
+// loop runs on the chunk's own batches alone: its count is fed, not taken
+// from the rows.
+func (kind loopKind) chunks(full, size int) []chunk {
 	var cs []chunk
 	for step := 0; step < full; {
-		next := min(step+kind.k, full)
+		next := min(step+size, full)
 		rows := next - step
-		if kind.jit && rows < kind.k {
-			rows = min(roundUpBits(rows, 3), kind.k)
+		if kind.jit && rows < size {
+			rows = min(roundUpBits(rows, 3), size)
 		}
 		cs = append(cs, chunk{step: step, next: next, rows: rows})
 		step = next
 	}
 	return cs
+}
+
+// maxChunkBytes bounds a chunk's examples: a bigger feed costs more than
+// the session runs it saves. Measured on the tutorial's model, a chunk of
+// 320 batches (32 MB) took up to 1.5x the time of chunks of 40 to 80
+// (4-8 MB): a feed over glibc's largest mmap threshold (32 MiB) is fresh
+// pages on every run, which the kernel zeroes, and a smaller one stays
+// in the cache between its copy and its use.
+const maxChunkBytes = 8 << 20
+
+// chunkSize is how many of full whole batches, of batchBytes bytes of
+// examples each, a session run takes: at most K; about maxChunkBytes of
+// examples; and, so that parallel runs at a time share the work, at most
+// a parallel-th of the batches. With jit the size is rounded up to three
+// significant bits (at most K), as chunks rounds a shorter chunk, so that
+// XLA compiles few shapes whatever the data's size.
+func (kind loopKind) chunkSize(full, batchBytes, parallel int) int {
+	size := min(kind.k, max(maxChunkBytes/max(batchBytes, 1), 1), ceilDiv(max(full, 1), max(parallel, 1)))
+	if kind.jit {
+		size = min(roundUpBits(size, 3), kind.k)
+	}
+	return size
 }
 
 // roundUpBits is the least number ≥ n (n > 0) written with the given

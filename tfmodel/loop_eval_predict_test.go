@@ -313,7 +313,7 @@ func TestInferenceChunks(t *testing.T) {
 		{loopKind{k: 1, jit: true}, 3, []chunk{{0, 1, 1}, {1, 2, 1}, {2, 3, 1}}},
 		{loopKind{k: 3}, 0, nil},
 	} {
-		assert.Equal(t, c.want, c.kind.chunks(c.full), "%+v, %d batches", c.kind, c.full)
+		assert.Equal(t, c.want, c.kind.chunks(c.full, c.kind.k), "%+v, %d batches", c.kind, c.full)
 	}
 	var sizes []int
 	for n := 1; n <= 64; n++ {
@@ -322,6 +322,62 @@ func TestInferenceChunks(t *testing.T) {
 		}
 	}
 	assert.Equal(t, []int{1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16, 20, 24, 28, 32, 40, 48, 56, 64}, sizes)
+}
+
+// TestInferenceChunkSize: a chunk is at most K batches, about
+// maxChunkBytes of examples, and a parallel-th of the batches; with XLA
+// rounded up as chunks rounds a shorter chunk, so that all but the last
+// share a shape.
+func TestInferenceChunkSize(t *testing.T) {
+	const image = 28 * 28 * 4 * 32 // a batch of 32 of the tutorial's images, bytes
+	for _, c := range []struct {
+		kind                       loopKind
+		full, batchBytes, parallel int
+		want                       int
+	}{
+		{loopKind{k: 313}, 312, 400, 1, 312},
+		{loopKind{k: 313}, 312, 400, 2, 156},
+		{loopKind{k: 313, jit: true}, 312, 400, 2, 160},
+		{loopKind{k: 1875, jit: true}, 312, 400, 3, 112},
+		{loopKind{k: 4}, 312, 400, 2, 4},
+		{loopKind{k: 1875}, 312, image, 1, maxChunkBytes / image},
+		{loopKind{k: 1875, jit: true}, 312, image, 1, 96},
+		{loopKind{k: 90, jit: true}, 312, image, 1, 90},
+		{loopKind{k: 1875}, 312, 2 * maxChunkBytes, 2, 1},
+		{loopKind{k: 1875}, 3, 400, 8, 1},
+		{loopKind{k: 1875}, 0, 400, 2, 1},
+	} {
+		assert.Equal(t, c.want, c.kind.chunkSize(c.full, c.batchBytes, c.parallel), "%+v, %d batches of %d bytes, %d at a time", c.kind, c.full, c.batchBytes, c.parallel)
+	}
+	assert.Equal(t, []chunk{{0, 160, 160}, {160, 312, 160}}, loopKind{k: 313, jit: true}.chunks(312, 160), "two runs of one shape")
+}
+
+// TestPredictionRunsInParallel: Predict's chunks run four at a time from
+// their own goroutines (Threads.IntraOp 4) and give the per-batch path's
+// bits, without XLA, and XLA's one-run predictions, with it.
+func TestPredictionRunsInParallel(t *testing.T) {
+	const n, batch = 200, 16 // 12 whole batches: 4 runs of 3, and a partial one per batch
+	c := partCaseNamed(t, "conv_batchnorm_maxpool_dropout_adam")
+	ref, x, _ := trainedPartModel(t, c, n)
+	want, err := ref.Predict(x, PredictOptions{BatchSize: batch})
+	require.NoError(t, err)
+	for _, jit := range []bool{false, true} {
+		m := compiledPartModel(t, c, 1000, jit)
+		moveState(t, ref, m)
+		m.compiled.Threads.IntraOp = 4 // the session keeps its own: only the runs at a time change
+		require.Equal(t, 4, m.inferenceRuns())
+		got, err := m.Predict(x, PredictOptions{BatchSize: batch})
+		require.NoError(t, err)
+		if !jit {
+			assert.Equal(t, want.Data, got.Data, "without XLA: the per-batch path's bits")
+			continue
+		}
+		assert.LessOrEqual(t, maxAbsDiff(want.Data, got.Data), inferenceXLABound, "XLA")
+		m.compiled.Threads.IntraOp = 1
+		one, err := m.Predict(x, PredictOptions{BatchSize: batch})
+		require.NoError(t, err)
+		assert.Equal(t, one.Data, got.Data, "XLA: one run at a time (12 rows) and four (3 rows each) agree")
+	}
 }
 
 // TestChunkTensorPads: a chunk's examples, then zero rows up to its rows.

@@ -163,33 +163,47 @@ func predictBody(m *Sequential, name string) (body, cond *fpb.FunctionDef, resou
 	return body, cond, resources, nil
 }
 
-// predictChunks is Predict's loop over x in chunks of up to loop.kind.k
-// whole batches, one session run each, into out; a last partial batch
-// takes the per-batch path.
+// predictChunks is Predict's loop over x in chunks of whole batches
+// (chunkSize), one session run each, into out, inferenceRuns of them at a
+// time; a last partial batch takes the per-batch path. Each chunk's
+// outputs are computed as in a run alone.
 func (m *Sequential) predictChunks(loop *predictLoop, x tensor.Float32, batchSize int, out []float32) error {
-	n, c := x.Len(), tensor.Size(m.OutputShape())
+	n := x.Len()
 	full := n / batchSize
-	for _, ch := range loop.kind.chunks(full) {
-		xs, err := chunkTensor(x, ch, batchSize)
-		if err != nil {
-			return fmt.Errorf("tfmodel: predict: batches %d-%d: %w", ch.step+1, ch.next, err)
-		}
-		steps, err := stepsTensor(ch)
-		if err != nil {
-			return fmt.Errorf("tfmodel: predict: batches %d-%d: %w", ch.step+1, ch.next, err)
-		}
-		res, err := m.session.Run(map[tf.Output]*tf.Tensor{loop.x: xs, loop.steps: steps}, []tf.Output{loop.outputs}, nil)
-		if err != nil {
-			return fmt.Errorf("tfmodel: predict: batches %d-%d: %w", ch.step+1, ch.next, err)
-		}
-		if err := copyFloat32s(out[ch.step*batchSize*c:ch.next*batchSize*c], res[0]); err != nil {
-			return fmt.Errorf("tfmodel: predict: batches %d-%d: %w", ch.step+1, ch.next, err)
-		}
+	parallel := m.inferenceRuns()
+	chunks := loop.kind.chunks(full, loop.kind.chunkSize(full, 4*batchSize*tensor.Size(x.Example()), parallel))
+	err := inParallel(len(chunks), parallel, func(i int) error {
+		return m.predictChunk(loop, x, chunks[i], batchSize, out)
+	})
+	if err != nil {
+		return err
 	}
 	if lo := full * batchSize; lo < n {
 		if err := m.predictBatch(x, lo, n, out); err != nil {
 			return fmt.Errorf("tfmodel: predict: batch %d: %w", full+1, err)
 		}
+	}
+	return nil
+}
+
+// predictChunk predicts chunk ch of x in one session run, into its rows of
+// out.
+func (m *Sequential) predictChunk(loop *predictLoop, x tensor.Float32, ch chunk, batchSize int, out []float32) error {
+	c := tensor.Size(m.OutputShape())
+	xs, err := chunkTensor(x, ch, batchSize)
+	if err != nil {
+		return fmt.Errorf("tfmodel: predict: batches %d-%d: %w", ch.step+1, ch.next, err)
+	}
+	steps, err := stepsTensor(ch)
+	if err != nil {
+		return fmt.Errorf("tfmodel: predict: batches %d-%d: %w", ch.step+1, ch.next, err)
+	}
+	res, err := m.session.Run(map[tf.Output]*tf.Tensor{loop.x: xs, loop.steps: steps}, []tf.Output{loop.outputs}, nil)
+	if err != nil {
+		return fmt.Errorf("tfmodel: predict: batches %d-%d: %w", ch.step+1, ch.next, err)
+	}
+	if err := copyFloat32s(out[ch.step*batchSize*c:ch.next*batchSize*c], res[0]); err != nil {
+		return fmt.Errorf("tfmodel: predict: batches %d-%d: %w", ch.step+1, ch.next, err)
 	}
 	return nil
 }

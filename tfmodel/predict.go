@@ -40,10 +40,13 @@ func (m *Sequential) Predict(x tensor.Float32, opts PredictOptions) (tensor.Floa
 		}
 		return out, nil
 	}
-	for lo := 0; lo < n; lo += batchSize {
-		if err := m.predictBatch(x, lo, min(lo+batchSize, n), out.Data); err != nil {
-			return tensor.Float32{}, fmt.Errorf("tfmodel: predict: %w", err)
-		}
+	// A session run per batch, inferenceRuns at a time.
+	err = inParallel(ceilDiv(n, batchSize), m.inferenceRuns(), func(i int) error {
+		lo := i * batchSize
+		return m.predictBatch(x, lo, min(lo+batchSize, n), out.Data)
+	})
+	if err != nil {
+		return tensor.Float32{}, fmt.Errorf("tfmodel: predict: %w", err)
 	}
 	return out, nil
 }

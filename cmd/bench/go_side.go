@@ -269,6 +269,14 @@ func childGoTrain(ctx context.Context, cfg config) (*trainResult, error) {
 		return nil, err
 	}
 	res.TestLoss, res.TestAccuracy = test["loss"], test["accuracy"]
+	evaluate := func() error {
+		_, err := m.Evaluate(testX, testY, tfmodel.EvaluateOptions{BatchSize: cfg.BatchSize})
+		return err
+	}
+	// No warm-up: the evaluation above was one.
+	if res.EvaluateSeconds, err = timeCalls(0, cfg.PredictRepeats, evaluate); err != nil {
+		return nil, err
+	}
 	res.PredictImages = data.Test.Len()
 	predict := func() error {
 		_, err := m.Predict(testX, tfmodel.PredictOptions{BatchSize: cfg.BatchSize})

@@ -345,6 +345,9 @@ func methodText() string {
   Sequential.Predict(BatchSize 32) on the 10,000 test images in the training
   child after training: one untimed warm-up call, then -predict-repeats (3)
   timed calls; images per second = 10,000 / the median call over all seeds.
+  Evaluation: model.evaluate / Sequential.Evaluate of the same images and
+  labels at batch 32, timed -predict-repeats times after the one that gave
+  the test accuracy.
 - **Single-image latency.** In a fresh child, after loading the first seed's
   saved models: -latency-warmup (100) untimed then -latency-n (1,000) timed
   rounds in which every method of that side predicts test image 0 once, in

@@ -222,7 +222,7 @@ func latencyFloorText(r *report) string {
 // inferenceSystem is one row of the inference table.
 type inferenceSystem struct {
 	Text    string
-	Predict []trainResult // the runs whose PredictSeconds count
+	Predict []trainResult // the runs whose PredictSeconds and EvaluateSeconds count
 	Latency []float64
 }
 
@@ -240,7 +240,7 @@ var inferenceKeys = []struct{ key, text string }{
 // predicting, with their figures.
 func inferenceSystems(r *report) []inferenceSystem {
 	var out []inferenceSystem
-	goSys := inferenceSystem{Text: "**this project**: `Sequential.Predict` (batch), `savedmodel.Predict` (one image)", Predict: r.Go}
+	goSys := inferenceSystem{Text: "**this project**: `Sequential.Predict` and `Evaluate` (batch), `savedmodel.Predict` (one image)", Predict: r.Go}
 	if r.GoLatency != nil {
 		goSys.Latency = r.GoLatency.SavedModelPredict
 	}
@@ -248,10 +248,10 @@ func inferenceSystems(r *report) []inferenceSystem {
 	if len(r.GoXLA) > 0 {
 		// The XLA child predicts as it trains: K batches per session run,
 		// compiled (the 10,000 test images' 313 batches in one run).
-		out = append(out, inferenceSystem{Text: "**this project**, XLA: `Sequential.Predict` with `StepsPerExecution` and `JITCompile` (batch)", Predict: r.GoXLA})
+		out = append(out, inferenceSystem{Text: "**this project**, XLA: `Sequential.Predict` and `Evaluate` with `StepsPerExecution` and `JITCompile` (batch)", Predict: r.GoXLA})
 	}
 	if len(r.Python) > 0 {
-		k := inferenceSystem{Text: "Keras 3 `model.predict`", Predict: r.Python}
+		k := inferenceSystem{Text: "Keras 3 `model.predict`, `model.evaluate`", Predict: r.Python}
 		if r.PyLatency != nil {
 			k.Latency = r.PyLatency.KerasPredict
 		}
@@ -280,16 +280,16 @@ func inferenceSystems(r *report) []inferenceSystem {
 	return out
 }
 
-var inferenceHeader = []string{"system", "batch prediction, images/s", "one image, µs p50", "µs p99"}
+var inferenceHeader = []string{"system", "batch prediction, images/s", "evaluation, images/s", "one image, µs p50", "µs p99"}
 
 func peerInferenceRows(r *report) [][]string {
 	var rows [][]string
 	for _, s := range inferenceSystems(r) {
-		ips := math.NaN()
+		ips, eval := math.NaN(), math.NaN()
 		if len(s.Predict) > 0 {
-			ips = imagesPerSecond(s.Predict)
+			ips, eval = imagesPerSecond(s.Predict), evaluatedPerSecond(s.Predict)
 		}
-		rows = append(rows, []string{s.Text, fmtF(ips, 0), fmtF(µs(s.Latency, 50), 1), fmtF(µs(s.Latency, 99), 1)})
+		rows = append(rows, []string{s.Text, fmtF(ips, 0), fmtF(eval, 0), fmtF(µs(s.Latency, 50), 1), fmtF(µs(s.Latency, 99), 1)})
 	}
 	return rows
 }
@@ -418,12 +418,13 @@ func renderPeersText(r *report) string {
 		return ""
 	}
 	var b strings.Builder
+	unmark := strings.NewReplacer("**", "", "`", "").Replace // no Markdown on the terminal
 	plain := func(rows [][]string) [][]string {
 		out := make([][]string, len(rows))
 		for i, row := range rows {
 			out[i] = make([]string, len(row))
 			for j, cell := range row {
-				out[i][j] = strings.NewReplacer("**", "", "`", "").Replace(cell)
+				out[i][j] = unmark(cell)
 			}
 		}
 		return out
@@ -434,7 +435,7 @@ func renderPeersText(r *report) string {
 		b.WriteString(v + ".\n")
 	}
 	if v := xlaFloorText(r); v != "" {
-		b.WriteString(v + ".\n")
+		b.WriteString(unmark(v) + ".\n")
 	}
 	b.WriteString("\n")
 	b.WriteString(renderGridText(inferenceHeader, plain(peerInferenceRows(r))))
@@ -442,7 +443,7 @@ func renderPeersText(r *report) string {
 		b.WriteString(s + "\n")
 	}
 	if s := latencyFloorText(r); s != "" {
-		b.WriteString(s + ".\n")
+		b.WriteString(unmark(s) + ".\n")
 	}
 	return b.String()
 }
@@ -529,7 +530,11 @@ func peersMethodText(c config) string {
 			"  metrics, which the split of Go XLA's step calls the rest.",
 		"- **Inference.** Batch prediction: the 10,000 test images in batches of 32, NumPy in and NumPy out\n" +
 			"  (probabilities), one untimed call then -predict-repeats timed ones in every training child;\n" +
-			"  images/s over the median call. Single-image latency: test image 0 as a (1, 28, 28) array,\n" +
+			"  images/s over the median call. Evaluation: the same batches with their labels, each framework's\n" +
+			"  evaluation step per batch (summed cross-entropy and correct predictions, read back), mean loss\n" +
+			"  and accuracy at the end, as Keras's model.evaluate; timed -predict-repeats times after the\n" +
+			"  evaluation that gave the test accuracy (ONNX Runtime serves predictions only). Single-image\n" +
+			"  latency: test image 0 as a (1, 28, 28) array,\n" +
 			"  -latency-warmup untimed then -latency-n timed calls in the first seed's JAX child (the jitted\n" +
 			"  forward, read back with np.asarray) and PyTorch eager child, where PyTorch and ONNX Runtime (an\n" +
 			"  ONNX graph built with onnx.helper from the trained weights: Flatten, Gemm, Relu, Gemm, Softmax;\n" +

@@ -123,7 +123,7 @@ func TestRunnerNeedsThePeersVenvOnlyForItsSides(t *testing.T) {
 
 // The fixtures are a real run's: go run ./cmd/bench -peers all -epochs 3
 // -seeds 1 -latency-n 500 -json ... -workdir ... -keep, on the project's
-// 2-core machine while other work ran on it; peer-torch-eager-seed1.json is
+// 2-core machine (an AMD EPYC with AVX-512, 2026-12-02); peer-torch-eager-seed1.json is
 // that run's PyTorch eager child's result file.
 const (
 	peerRunFixture    = "testdata/peer-torch-eager-seed1.json"
@@ -142,6 +142,7 @@ func TestReadPeerRun(t *testing.T) {
 	assert.InDelta(t, 0.87, p.TestAccuracy, 0.02, "after 3 epochs")
 	assert.Equal(t, 10000, p.PredictImages)
 	assert.Len(t, p.PredictSeconds, 3)
+	assert.Len(t, p.EvaluateSeconds, 3, "evaluation timed as prediction")
 	assert.Equal(t, "2.15.0", p.Versions["torch"])
 	require.NotNil(t, p.Threads)
 	assert.Equal(t, "OMP_WAIT_POLICY=unset (libgomp's default)", p.ThreadsNote)
@@ -188,48 +189,48 @@ func TestPeersReportOfARealRun(t *testing.T) {
 	}
 	// The fixture's figures worked out with NumPy from its raw timings:
 	// the median and the minimum of epochs 2–3, over 1,875 steps, 409,088
-	// FLOPs per image, the probe's MatMul peak (102.5 GFLOP/s).
+	// FLOPs per image, the probe's MatMul peak (494.1 GFLOP/s).
 	want := map[string][]string{
-		"**this project**, tfmodel's default: one session run per step":                                              {"1.385 (1.298)", "0.739", "87.37 ± 0.00", "17.72 (17.3%)", "1.83×"},
-		"Keras 3 `fit`, `jit_compile=false`":                                                                         {"8.253 (5.514)", "4.401", "85.84 ± 0.00", "2.97 (2.9%)", "10.88×"},
-		"**this project**, XLA: an epoch per session run (`StepsPerExecution` 1875, `JITCompile`)":                   {"0.865 (0.857)", "0.462", "87.34 ± 0.00", "28.36 (27.7%)", "1.14×"},
-		"TF from Python: one `tf.function(jit_compile=True)` running a whole epoch in a `tf.while_loop` (TF 2.21.0)": {"0.402 (0.399)", "0.214", "87.04 ± 0.00", "61.08 (59.6%)", "0.53×"},
-		"JAX, whole epoch compiled (`jax.lax.scan`) (JAX 0.10.2)":                                                    {"0.758 (0.749)", "0.404", "87.29 ± 0.00", "32.37 (31.6%)", "1.00×"},
-		"JAX, jitted step called once per batch (JAX 0.10.2)":                                                        {"0.946 (0.825)", "0.504", "87.29 ± 0.00", "25.95 (25.3%)", "1.25×"},
-		"PyTorch eager (PyTorch 2.15.0)":                                                                             {"1.516 (1.435)", "0.809", "86.80 ± 0.00", "16.19 (15.8%)", "2.00×"},
-		"PyTorch, step in `torch.compile` (PyTorch 2.15.0)":                                                          {"2.789 (2.053)", "1.487", "86.66 ± 0.00", "8.80 (8.6%)", "3.68×"},
+		"**this project**, tfmodel's default: one session run per step":                                              {"0.514 (0.505)", "0.274", "87.37 ± 0.00", "47.77 (9.7%)", "1.63×"},
+		"Keras 3 `fit`, `jit_compile=false`":                                                                         {"1.921 (1.449)", "1.024", "86.63 ± 0.00", "12.78 (2.6%)", "6.07×"},
+		"**this project**, XLA: an epoch per session run (`StepsPerExecution` 1875, `JITCompile`)":                   {"0.310 (0.303)", "0.166", "87.34 ± 0.00", "79.10 (16.0%)", "0.98×"},
+		"TF from Python: one `tf.function(jit_compile=True)` running a whole epoch in a `tf.while_loop` (TF 2.21.0)": {"0.313 (0.312)", "0.167", "87.04 ± 0.00", "78.48 (15.9%)", "0.99×"},
+		"JAX, whole epoch compiled (`jax.lax.scan`) (JAX 0.10.2)":                                                    {"0.316 (0.312)", "0.169", "87.29 ± 0.00", "77.63 (15.7%)", "1.00×"},
+		"JAX, jitted step called once per batch (JAX 0.10.2)":                                                        {"0.404 (0.403)", "0.216", "87.29 ± 0.00", "60.71 (12.3%)", "1.28×"},
+		"PyTorch eager (PyTorch 2.15.0)":                                                                             {"0.984 (0.978)", "0.525", "86.80 ± 0.00", "24.94 (5.0%)", "3.11×"},
+		"PyTorch, step in `torch.compile` (PyTorch 2.15.0)":                                                          {"0.951 (0.918)", "0.507", "86.66 ± 0.00", "25.80 (5.2%)", "3.01×"},
 	}
 	for text, cells := range want {
 		require.Contains(t, systems, text)
 		assert.Equal(t, cells, systems[text][1:], text)
 	}
-	const verdict = "Go XLA / JAX lax.scan, median epoch: 1.14× (0.865 s against 0.758 s; target ≤ 0.80: NO)"
+	const verdict = "Go XLA / JAX lax.scan, median epoch: 0.98× (0.310 s against 0.316 s; target ≤ 0.80: NO)"
 	assert.Equal(t, verdict, xlaVerdict(r))
 
+	// Batch prediction and evaluation, images/s: 10,000 over the median
+	// of the runs' timings (JAX's two sides together), with NumPy.
 	inference := peerInferenceRows(r)
-	texts := make([]string, len(inference))
-	for i, row := range inference {
-		texts[i] = row[0]
+	require.Len(t, inference, 8)
+	wantInference := [][]string{
+		{"**this project**: `Sequential.Predict` and `Evaluate` (batch), `savedmodel.Predict` (one image)", "360,870", "203,464"},
+		{"**this project**, XLA: `Sequential.Predict` and `Evaluate` with `StepsPerExecution` and `JITCompile` (batch)", "651,619", "408,624"},
+		{"Keras 3 `model.predict`, `model.evaluate`", "62,109", "51,116"},
+		{"JAX: jitted forward", "423,895", "415,307"},
+		{"PyTorch eager (`torch.inference_mode`)", "436,838", "396,644"},
+		{"PyTorch: the `torch.compile`d model", "388,987", "352,231"},
+		{"ONNX Runtime (CPU provider), the PyTorch eager side's weights", "1,148,343", "—"},
+		{"TF from Python: jit-compiled forward", "154,254", "122,473"},
 	}
-	assert.Equal(t, []string{
-		"**this project**: `Sequential.Predict` (batch), `savedmodel.Predict` (one image)",
-		"**this project**, XLA: `Sequential.Predict` with `StepsPerExecution` and `JITCompile` (batch)",
-		"Keras 3 `model.predict`",
-		"JAX: jitted forward",
-		"PyTorch eager (`torch.inference_mode`)",
-		"PyTorch: the `torch.compile`d model",
-		"ONNX Runtime (CPU provider), the PyTorch eager side's weights",
-		"TF from Python: jit-compiled forward",
-	}, texts)
-	for _, row := range inference {
-		assert.NotEqual(t, "—", row[1], "every system has its batch prediction: %s", row[0])
+	for i, row := range inference {
+		require.Len(t, row, len(inferenceHeader))
+		assert.Equal(t, wantInference[i], row[:3], "row %d", i)
 	}
 	for i, row := range inference[:5] {
 		if i == 1 {
-			assert.Equal(t, "—", row[2], "Go XLA: no single-image latency")
+			assert.Equal(t, "—", row[3], "Go XLA: no single-image latency")
 			continue
 		}
-		assert.NotEqual(t, "—", row[2], "latency p50: %s", row[0])
+		assert.NotEqual(t, "—", row[3], "latency p50: %s", row[0])
 	}
 
 	md := renderReport(r, buildRows(r))
@@ -282,7 +283,7 @@ func TestRenderSavedPeersRun(t *testing.T) {
 	md := filepath.Join(t.TempDir(), "BENCHMARKS.md")
 	var out, log strings.Builder
 	require.NoError(t, renderSaved(config{render: peerReportFixture, markdown: md}, &out, &log))
-	assert.Contains(t, out.String(), "Go XLA / JAX lax.scan, median epoch: 1.14×")
+	assert.Contains(t, out.String(), "Go XLA / JAX lax.scan, median epoch: 0.98×")
 	doc, err := os.ReadFile(md)
 	require.NoError(t, err)
 	section := modelSections(string(doc))["mlp"]

@@ -42,6 +42,10 @@ type trainResult struct {
 	// untimed warm-up call.
 	PredictImages  int       `json:"predict_images"`
 	PredictSeconds []float64 `json:"predict_seconds"`
+	// Evaluation of the same images (loss and accuracy, batches as
+	// predicted), timed EvaluateSeconds after the one that gave
+	// TestAccuracy; none from results written before it was timed.
+	EvaluateSeconds []float64 `json:"evaluate_seconds,omitempty"`
 	// getrusage(RUSAGE_SELF).ru_maxrss read in the child right after fit.
 	PeakRSSKBAfterTraining int64 `json:"peak_rss_kb_after_training"`
 	// The child's whole-life ru_maxrss (training, evaluation, prediction,

@@ -64,10 +64,22 @@ func maxOf(runs []trainResult, f func(trainResult) int64) float64 {
 }
 
 func imagesPerSecond(runs []trainResult) float64 {
+	return testImagesPerSecond(runs, func(t trainResult) []float64 { return t.PredictSeconds })
+}
+
+// evaluatedPerSecond is imagesPerSecond for evaluation (NaN when the runs
+// did not time it).
+func evaluatedPerSecond(runs []trainResult) float64 {
+	return testImagesPerSecond(runs, func(t trainResult) []float64 { return t.EvaluateSeconds })
+}
+
+// testImagesPerSecond is the test images over the median of the runs'
+// seconds.
+func testImagesPerSecond(runs []trainResult, seconds func(trainResult) []float64) float64 {
 	var secs []float64
 	images := 0
 	for _, t := range runs {
-		secs = append(secs, t.PredictSeconds...)
+		secs = append(secs, seconds(t)...)
 		images = t.PredictImages
 	}
 	return float64(images) / median(secs)
@@ -161,6 +173,9 @@ func buildRows(r *report) []row {
 	section(fmt.Sprintf("Batch prediction: %d test images, batch %d (median of %d timed runs per seed)", predictImages(r.Go), c.BatchSize, c.PredictRepeats))
 	goIPS, pyIPS := sides(r, imagesPerSecond)
 	add(compareRow("images per second", goIPS, pyIPS, 0, atLeast(1), "≥ 1.00"))
+	if goEval, pyEval := sides(r, evaluatedPerSecond); !math.IsNaN(goEval) {
+		add(compareRow("evaluation (loss and accuracy) of the same images, images per second", goEval, pyEval, 0, nil, ""))
+	}
 
 	if l := r.GoLatency; l != nil {
 		section(fmt.Sprintf("Single-image prediction latency, µs: %d timed calls after %d warm-up, from loaded models", c.LatencyN, c.LatencyWarmup))
