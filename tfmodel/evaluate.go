@@ -70,6 +70,7 @@ func (m *Sequential) evalBatch(x tensor.Float32, y tensor.Tensor, lo, hi int) er
 	if err != nil {
 		return err
 	}
+	defer releaseFeeds(feeds)
 	_, err = m.session.Run(feeds, nil, []*tf.Operation{m.net.evalUpdate})
 	return err
 }

@@ -178,15 +178,19 @@ func (m *Sequential) evaluateChunks(loop *evalLoop, x tensor.Float32, y tensor.T
 			return nil, fmt.Errorf("tfmodel: evaluate: batches %d-%d: %w", ch.step+1, ch.next, err)
 		}
 		// The means are read in the same run, when they are wanted.
+		var out []*tf.Tensor
 		if bar.wants(ch.next) || ch.next == steps {
-			out, err := m.session.Run(feeds, loop.results, nil)
-			if err != nil {
-				return nil, fmt.Errorf("tfmodel: evaluate: batches %d-%d: %w", ch.step+1, ch.next, err)
-			}
+			out, err = m.session.Run(feeds, loop.results, nil)
+		} else {
+			_, err = m.session.Run(feeds, nil, []*tf.Operation{loop.run})
+		}
+		releaseFeeds(feeds)
+		if err != nil {
+			return nil, fmt.Errorf("tfmodel: evaluate: batches %d-%d: %w", ch.step+1, ch.next, err)
+		}
+		if out != nil {
 			logs = m.net.logs(out)
 			bar.update(ch.next, logs)
-		} else if _, err := m.session.Run(feeds, nil, []*tf.Operation{loop.run}); err != nil {
-			return nil, fmt.Errorf("tfmodel: evaluate: batches %d-%d: %w", ch.step+1, ch.next, err)
 		}
 	}
 	if lo := full * batchSize; lo < n {

@@ -8,6 +8,7 @@ import (
 	"github.com/galeone/tensorflow/tensorflow/go/op"
 
 	"github.com/gokeras/fashion/internal/tffunc"
+	"github.com/gokeras/fashion/internal/tfrelease"
 	"github.com/gokeras/fashion/tensor"
 )
 
@@ -199,9 +200,11 @@ func (m *Sequential) predictChunk(loop *predictLoop, x tensor.Float32, ch chunk,
 		return fmt.Errorf("tfmodel: predict: batches %d-%d: %w", ch.step+1, ch.next, err)
 	}
 	res, err := m.session.Run(map[tf.Output]*tf.Tensor{loop.x: xs, loop.steps: steps}, []tf.Output{loop.outputs}, nil)
+	tfrelease.Release(xs, steps)
 	if err != nil {
 		return fmt.Errorf("tfmodel: predict: batches %d-%d: %w", ch.step+1, ch.next, err)
 	}
+	defer tfrelease.Release(res[0])
 	if err := copyFloat32s(out[ch.step*batchSize*c:ch.next*batchSize*c], res[0]); err != nil {
 		return fmt.Errorf("tfmodel: predict: batches %d-%d: %w", ch.step+1, ch.next, err)
 	}

@@ -5,6 +5,7 @@ import (
 
 	tf "github.com/galeone/tensorflow/tensorflow/go"
 
+	"github.com/gokeras/fashion/internal/tfrelease"
 	"github.com/gokeras/fashion/tensor"
 )
 
@@ -60,8 +61,10 @@ func (m *Sequential) predictBatch(x tensor.Float32, lo, hi int, out []float32) e
 		return err
 	}
 	res, err := m.session.Run(feeds, []tf.Output{m.net.outputs}, nil)
+	releaseFeeds(feeds)
 	if err != nil {
 		return err
 	}
+	defer tfrelease.Release(res[0])
 	return copyFloat32s(out[lo*c:hi*c], res[0])
 }

@@ -8,6 +8,8 @@ import (
 	tf "github.com/galeone/tensorflow/tensorflow/go"
 
 	"github.com/gokeras/fashion/tensor"
+
+	"github.com/gokeras/fashion/internal/tfrelease"
 )
 
 // The Go bindings build tensors from nested slices by reflection, element
@@ -76,4 +78,14 @@ func dims64(shape []int) []int64 {
 		d[i] = int64(s)
 	}
 	return d
+}
+
+// releaseFeeds frees the feeds' C memory once their run is done
+// (tfrelease): the garbage collector would free it only when the Go heap
+// grows, and a loop of runs would meanwhile fault in fresh pages for
+// every feed.
+func releaseFeeds(feeds map[tf.Output]*tf.Tensor) {
+	for _, t := range feeds {
+		tfrelease.Release(t)
+	}
 }
