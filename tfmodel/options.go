@@ -36,10 +36,13 @@ type CompileOptions struct {
 	// Evaluate and Predict (and so Fit's validation) likewise run up to K
 	// whole batches per session run, a While loop over the chunk's
 	// examples, fed as one tensor: the same batches, the per-batch path's
-	// bits, and Evaluate's progress bar updated per chunk. A last partial
-	// batch, and calls on fewer examples than a batch, take the per-batch
-	// path. Their loops are built on first use, each adding to the first
-	// call's time.
+	// bits, and Evaluate's progress bar updated per chunk. A chunk holds
+	// about 8 MiB of examples at most, whatever K (bigger feeds cost more
+	// than the runs they save), and Predict's chunks are smaller still so
+	// that its runs share the cores (see Predict). A last partial batch,
+	// and calls on fewer examples than a batch, take the per-batch path.
+	// Their loops are built on first use, each adding to the first call's
+	// time.
 	StepsPerExecution int
 	// JITCompile is Keras's compile(jit_compile=True): XLA compiles the
 	// chunk of StepsPerExecution steps (at least 1) into one program, which
