@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -52,6 +51,25 @@ func TestEarlyStoppingNeedsValidationData(t *testing.T) {
 	assert.ErrorContains(t, err, "early stopping watches val_loss")
 }
 
+// cancelAt cancels a run's context after a step of an epoch (0-based),
+// as a SIGINT arriving there would: where the interrupt lands does not
+// depend on the machine's speed, as a timer's would.
+type cancelAt struct {
+	epoch, step int
+	cancel      context.CancelFunc
+}
+
+func (c cancelAt) EpochEnd(*tfmodel.Sequential, int, tfmodel.Logs) (tfmodel.Action, error) {
+	return tfmodel.Continue, nil
+}
+
+func (c cancelAt) BatchEnd(_ *tfmodel.Sequential, epoch, step int, _ tfmodel.Logs) error {
+	if epoch == c.epoch && step == c.step {
+		c.cancel()
+	}
+	return nil
+}
+
 // TestBackupAndRestoreResumesExactly interrupts a run in the middle of an
 // epoch and resumes it in a fresh model: the result equals, bit for bit,
 // that of a run never interrupted.
@@ -75,18 +93,13 @@ func TestBackupAndRestoreResumesExactly(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	interrupted := newTutorialModel(t, 4)
 	o := opts
-	o.Callbacks = []tfmodel.Callback{backup, tfmodel.CallbackFunc(func(_ *tfmodel.Sequential, epoch int, _ tfmodel.Logs) (tfmodel.Action, error) {
-		if epoch == 0 {
-			time.AfterFunc(50*time.Millisecond, cancel) // somewhere in epoch 2
-		}
-		return tfmodel.Continue, nil
-	})}
+	o.Callbacks = []tfmodel.Callback{backup, cancelAt{epoch: 1, step: 53, cancel: cancel}}
 	_, err = interrupted.Fit(ctx, x, y, o)
 	require.ErrorIs(t, err, context.Canceled)
 	require.Len(t, saved, 2, "after epoch 1, and where it was interrupted")
 	stopped := interrupted.Position()
 	assert.Equal(t, tfmodel.Position{Epoch: 1, Step: stopped.Step, Seed: 5}, saved[1])
-	require.Greater(t, stopped.Step, 0, "interrupted mid-epoch")
+	require.Equal(t, 53, stopped.Step, "interrupted mid-epoch, after the step that cancelled")
 	latest, err := tfmodel.LatestCheckpoint(dir)
 	require.NoError(t, err)
 	assert.Contains(t, latest, "ckpt-epoch1-step")
