@@ -74,10 +74,7 @@ func (m *Sequential) Compile(opts CompileOptions) error {
 	if err != nil {
 		return fmt.Errorf("tfmodel: compile: %w", err)
 	}
-	config, err := proto.Marshal(&for_core_protos_go_proto.ConfigProto{
-		IntraOpParallelismThreads: int32(opts.Threads.IntraOp),
-		InterOpParallelismThreads: int32(opts.Threads.InterOp),
-	})
+	config, err := sessionConfig(opts.Threads)
 	if err != nil {
 		return fmt.Errorf("tfmodel: compile: session config: %w", err)
 	}
@@ -187,3 +184,16 @@ func (m *Sequential) ready() error {
 
 // Compiled is the options the model was compiled with.
 func (m *Sequential) Compiled() CompileOptions { return m.compiled }
+
+// sessionConfig is the session's ConfigProto for threads: InterOp 0 is
+// TensorFlow's "run in the caller's thread" (a negative inter-op count).
+func sessionConfig(threads Threads) ([]byte, error) {
+	interOp := int32(threads.InterOp)
+	if interOp == 0 {
+		interOp = -1
+	}
+	return proto.Marshal(&for_core_protos_go_proto.ConfigProto{
+		IntraOpParallelismThreads: int32(threads.IntraOp),
+		InterOpParallelismThreads: interOp,
+	})
+}

@@ -103,7 +103,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.Seeds, "seeds", fullSeeds, "training runs per side, with seeds first-seed, first-seed+1, ...")
 	fs.Int64Var(&c.FirstSeed, "first-seed", 1, "seed of the first training run")
 	fs.StringVar(&c.Data, "data", "", "Fashion-MNIST directory (default: loader.Load's search: Keras cache, Debian's package)")
-	fs.StringVar(&c.Threads, "threads", "0", "TensorFlow thread pools on both sides: INTRA[,INTER], or one N for both; 0 is TensorFlow's default (one thread per core)")
+	fs.StringVar(&c.Threads, "threads", "0", "TensorFlow thread pools on both sides: INTRA[,INTER], or one N for both; 0 is TensorFlow's default (one thread per core), but for Go's inter-op 0, tfmodel's default: a run's operations in the caller's thread")
 	fs.IntVar(&c.LatencyN, "latency-n", fullLatencyN, "timed single-image predictions per method, after the warm-up")
 	fs.IntVar(&c.LatencyWarmup, "latency-warmup", 100, "untimed single-image predictions before timing")
 	fs.IntVar(&c.PredictRepeats, "predict-repeats", 3, "timed batch predictions of the test set per run (median reported), after one warm-up")

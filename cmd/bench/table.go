@@ -486,7 +486,10 @@ func coresText(m machine) string {
 
 func threadsText(c config) string {
 	if c.IntraOp == 0 && c.InterOp == 0 {
-		return "TensorFlow's defaults (intra-op 0, inter-op 0)"
+		return "TensorFlow's defaults (intra-op 0, inter-op 0; Go's inter-op 0 runs a session run's operations in the caller's thread)"
+	}
+	if c.InterOp == 0 {
+		return fmt.Sprintf("intra-op %d, inter-op 0 (Go: the caller's thread)", c.IntraOp)
 	}
 	return fmt.Sprintf("intra-op %d, inter-op %d", c.IntraOp, c.InterOp)
 }
