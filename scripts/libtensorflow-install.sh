@@ -239,14 +239,17 @@ if ! venv_ready; then
 fi
 
 # --- move the C library in: headers first, the linker script and marker last
+# (each file staged under a name of this process's own, so two installs
+# running at once, say a checkout's and a CI clone's, cannot take each
+# other's half-copied file)
 if ! lib_ready; then
   mkdir -p "$prefix/lib" "$prefix/include" || die "cannot write to $prefix (use --prefix DIR or run as root)"
   cp -a "$stage/include/." "$prefix/include/"
   for f in libtensorflow_cc.so.2 libtensorflow_framework.so.2; do
-    cp "$stage/lib/$f" "$prefix/lib/.$f.tmp" && mv -f "$prefix/lib/.$f.tmp" "$prefix/lib/$f"
+    cp "$stage/lib/$f" "$prefix/lib/.$f.$$.tmp" && mv -f "$prefix/lib/.$f.$$.tmp" "$prefix/lib/$f"
   done
   for f in libtensorflow_cc.so libtensorflow_framework.so libtensorflow.so libtensorflow.version; do
-    cp -a "$stage/lib/$f" "$prefix/lib/.$f.tmp" && mv -f "$prefix/lib/.$f.tmp" "$prefix/lib/$f"
+    cp -a "$stage/lib/$f" "$prefix/lib/.$f.$$.tmp" && mv -f "$prefix/lib/.$f.$$.tmp" "$prefix/lib/$f"
   done
   say "installed libtensorflow $TF_VERSION into $prefix/lib and its headers into $prefix/include"
 fi
