@@ -103,13 +103,15 @@ func (w *Writer) build() (*tf.Graph, *tf.Operation, error) {
 	return g, create, err
 }
 
-// newSession opens a session on g with one thread per pool: writing an event
-// is a few microseconds of work, and training needs the cores.
+// newSession opens a session on g that runs its ops in the caller's
+// thread (a negative inter-op count): writing an event is a few
+// microseconds of work. It leaves the intra-op count at TensorFlow's
+// default: TensorFlow keeps one intra-op pool per process, sized by the
+// first session the process opens, so a writer opened before a model
+// would otherwise decide the model's pool (one thread was set here once:
+// a writer opened first made training single-threaded).
 func newSession(g *tf.Graph) (*tf.Session, error) {
-	config, err := proto.Marshal(&for_core_protos_go_proto.ConfigProto{
-		IntraOpParallelismThreads: 1,
-		InterOpParallelismThreads: 1,
-	})
+	config, err := sessionConfig()
 	if err != nil {
 		return nil, fmt.Errorf("session config: %w", err)
 	}
@@ -118,6 +120,11 @@ func newSession(g *tf.Graph) (*tf.Session, error) {
 		return nil, fmt.Errorf("new session: %w", err)
 	}
 	return sess, nil
+}
+
+// sessionConfig is newSession's ConfigProto.
+func sessionConfig() ([]byte, error) {
+	return proto.Marshal(&for_core_protos_go_proto.ConfigProto{InterOpParallelismThreads: -1})
 }
 
 // Dir is the directory the writer writes to.

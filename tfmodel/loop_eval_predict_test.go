@@ -353,7 +353,7 @@ func TestInferenceChunkSize(t *testing.T) {
 }
 
 // TestPredictionRunsInParallel: Predict's chunks run four at a time from
-// their own goroutines (Threads.IntraOp 4) and give the per-batch path's
+// their own goroutines and give the per-batch path's
 // bits, without XLA, and XLA's one-run predictions, with it.
 func TestPredictionRunsInParallel(t *testing.T) {
 	const n, batch = 200, 16 // 12 whole batches: 4 runs of 3, and a partial one per batch
@@ -364,7 +364,7 @@ func TestPredictionRunsInParallel(t *testing.T) {
 	for _, jit := range []bool{false, true} {
 		m := compiledPartModel(t, c, 1000, jit)
 		moveState(t, ref, m)
-		m.compiled.Threads.IntraOp = 4 // the session keeps its own: only the runs at a time change
+		m.runsAtOnce = 4
 		require.Equal(t, 4, m.inferenceRuns())
 		got, err := m.Predict(x, PredictOptions{BatchSize: batch})
 		require.NoError(t, err)

@@ -66,7 +66,15 @@ type CompileOptions struct {
 type Threads struct {
 	// IntraOp is the pool that splits one big operation (a MatMul, a
 	// convolution) over cores; 0 lets TensorFlow choose, one thread per
-	// core.
+	// core. TensorFlow keeps one such pool per process, made when the
+	// process opens its first session (this model's, a loaded
+	// SavedModel's, any other): a later session's IntraOp is ignored.
+	// On two cores 1 trades training speed for inference: measured on an
+	// Intel Xeon with the tutorial's model, per-batch prediction of the
+	// test set at batch 32 2.0x and evaluation 1.9x faster (two runs at a
+	// time, each op in one thread, instead of ops split over a pool that
+	// the two runs share), a per-step training epoch 1.4x slower, an XLA
+	// epoch (JITCompile) the same.
 	IntraOp int
 	// InterOp 0 runs a session run's operations one after another in the
 	// calling goroutine's thread, as savedmodel runs a signature: a small
@@ -76,7 +84,8 @@ type Threads struct {
 	// 0.50 -> 0.48 ms), and Predict's concurrent runs each bring their own
 	// thread. N > 0 hands them to a pool of N threads instead, TensorFlow's
 	// way (its default is one per core), which runs independent operations
-	// at once. The bits are the same either way.
+	// at once; the pool is the session's own. The bits are the same
+	// either way.
 	InterOp int
 }
 

@@ -6,15 +6,15 @@ import (
 	"sync/atomic"
 )
 
-// inferenceRuns is how many prediction runs go at a time: one per thread
-// of the session's intra-op pool (Threads.IntraOp, or a core each). A
-// batch's predictions do not depend on the others', and a batch of 32
+// inferenceRuns is how many prediction runs go at a time: one per core.
+// A batch's predictions do not depend on the others', and a batch of 32
 // keeps less than two cores busy: measured on two cores, the tutorial's
 // 10,000 test images predicted two runs at a time took 0.6-0.75x the time
-// of one run after another, per batch and in XLA's chunks alike.
+// of one run after another, per batch and in XLA's chunks alike; with
+// Threads.IntraOp 1 (each op in its run's thread) 0.5x.
 func (m *Sequential) inferenceRuns() int {
-	if t := m.compiled.Threads.IntraOp; t > 0 {
-		return t
+	if m.runsAtOnce > 0 {
+		return m.runsAtOnce
 	}
 	return runtime.NumCPU()
 }

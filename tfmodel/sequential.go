@@ -25,6 +25,7 @@ type Sequential struct {
 	session    *tf.Session
 	pos        Position // where training stands; see Position
 	run        runState // the last Fit's settings, which checkpoints record
+	runsAtOnce int      // Predict's concurrent runs; 0: one per core (inferenceRuns)
 }
 
 // ErrNotCompiled is returned by every method that needs the graph before
@@ -186,14 +187,18 @@ func (m *Sequential) ready() error {
 func (m *Sequential) Compiled() CompileOptions { return m.compiled }
 
 // sessionConfig is the session's ConfigProto for threads: InterOp 0 is
-// TensorFlow's "run in the caller's thread" (a negative inter-op count).
+// TensorFlow's "run in the caller's thread" (a negative inter-op count);
+// N > 0 is a pool of the session's own (use_per_session_threads), since
+// TensorFlow's shared inter-op pool has the size the process's first
+// session gave it, whatever later sessions ask for.
 func sessionConfig(threads Threads) ([]byte, error) {
-	interOp := int32(threads.InterOp)
-	if interOp == 0 {
-		interOp = -1
-	}
-	return proto.Marshal(&for_core_protos_go_proto.ConfigProto{
+	config := &for_core_protos_go_proto.ConfigProto{
 		IntraOpParallelismThreads: int32(threads.IntraOp),
-		InterOpParallelismThreads: interOp,
-	})
+		InterOpParallelismThreads: -1,
+	}
+	if threads.InterOp > 0 {
+		config.InterOpParallelismThreads = int32(threads.InterOp)
+		config.UsePerSessionThreads = true
+	}
+	return proto.Marshal(config)
 }
