@@ -10,7 +10,9 @@ import (
 
 // Evaluate returns the model's mean loss and metrics on examples x and
 // targets y, keyed by Keras's names ("loss", "accuracy", ...), computed in
-// batches as Keras's model.evaluate(return_dict=True) does. Compiled with
+// batches as Keras's model.evaluate(return_dict=True) does, to the bit:
+// the batches run one per core at a time, and their sums are added up in
+// their order, as Keras adds them. Compiled with
 // StepsPerExecution K > 1 or JITCompile, a session run evaluates up to K
 // whole batches (see CompileOptions).
 func (m *Sequential) Evaluate(x tensor.Float32, y tensor.Tensor, opts EvaluateOptions) (Logs, error) {
@@ -46,21 +48,94 @@ func (m *Sequential) Evaluate(x tensor.Float32, y tensor.Tensor, opts EvaluateOp
 		bar.finish(logs)
 		return logs, nil
 	}
-	var logs Logs
-	for step, lo := 0, 0; lo < n; step, lo = step+1, lo+batchSize {
-		hi := min(lo+batchSize, n)
-		if err := m.evalBatch(x, y, lo, hi); err != nil {
-			return nil, fmt.Errorf("tfmodel: evaluate: batch %d: %w", step+1, err)
-		}
-		if bar.wants(step+1) || hi == n {
-			if logs, err = m.evalResult(); err != nil {
-				return nil, err
-			}
-			bar.update(step+1, logs)
-		}
+	logs, err := m.evaluateBatches(x, y, batchSize, bar)
+	if err != nil {
+		return nil, err
 	}
 	bar.finish(logs)
 	return logs, nil
+}
+
+// evalGroup is how many batches evaluateBatches runs between two looks at
+// the progress bar.
+const evalGroup = 64
+
+// evaluateBatches is Evaluate's session run per batch, inferenceRuns of
+// them at a time: each run computes what evalUpdate would add to the
+// running means for its batch (evalTerms), and the sums are added up here
+// in the batches' order, in float32, as the graph's AssignAddVariableOp
+// adds them one run after another, and divided as its DivNoNan divides: the
+// same bits as one run after another, without waiting for one.
+func (m *Sequential) evaluateBatches(x tensor.Float32, y tensor.Tensor, batchSize int, bar *progbar) (Logs, error) {
+	n := x.Shape[0]
+	steps := ceilDiv(n, batchSize)
+	sums := make([]float32, len(m.net.evalTerms)) // each mean's total, then the count
+	var logs Logs
+	for first := 0; first < steps; first += evalGroup {
+		terms := make([][]float32, min(evalGroup, steps-first))
+		err := inParallel(len(terms), m.inferenceRuns(), func(i int) error {
+			lo := (first + i) * batchSize
+			t, err := m.evalBatchTerms(x, y, lo, min(lo+batchSize, n))
+			if err != nil {
+				return fmt.Errorf("tfmodel: evaluate: batch %d: %w", first+i+1, err)
+			}
+			terms[i] = t
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		for i, t := range terms {
+			for j, v := range t {
+				sums[j] += v
+			}
+			if step := first + i + 1; bar.wants(step) || step == steps {
+				logs = m.net.meanLogs(sums)
+				bar.update(step, logs)
+			}
+		}
+	}
+	return logs, nil
+}
+
+// evalBatchTerms is what evalUpdate would add to the running means for
+// examples [lo, hi) of x and y (network.evalTerms), in one session run
+// that changes nothing.
+func (m *Sequential) evalBatchTerms(x tensor.Float32, y tensor.Tensor, lo, hi int) ([]float32, error) {
+	feeds, err := m.batchFeeds(x.Slice(lo, hi), sliceOf(y, lo, hi))
+	if err != nil {
+		return nil, err
+	}
+	defer releaseFeeds(feeds)
+	out, err := m.session.Run(feeds, m.net.evalTerms, nil)
+	if err != nil {
+		return nil, err
+	}
+	terms := make([]float32, len(out))
+	for i, t := range out {
+		v, ok := t.Value().(float32)
+		if !ok {
+			return nil, fmt.Errorf("evaluation term %d is %T, want a float32 scalar", i, t.Value())
+		}
+		terms[i] = v
+	}
+	return terms, nil
+}
+
+// meanLogs are the running means of sums (each mean's total, then the
+// count), by name, divided as DivNoNan divides: total / count, 0 for no
+// count.
+func (n *network) meanLogs(sums []float32) Logs {
+	count := sums[len(sums)-1]
+	logs := make(Logs, len(sums)-1)
+	for i, total := range sums[:len(sums)-1] {
+		var mean float32
+		if count != 0 {
+			mean = total / count
+		}
+		logs[n.names[i]] = float64(mean)
+	}
+	return logs
 }
 
 // evalBatch adds examples [lo, hi) of x and y to the running means, in one

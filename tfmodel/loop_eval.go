@@ -145,7 +145,7 @@ func (n *network) evalBody(m *Sequential, name string) (body, cond *fpb.Function
 	yb := op.GatherV2(s.SubScope("batch_y"), y, b.step, axis)
 	pred := forwardPass(b.root.SubScope("predict"), b.layers, xb, false)
 	batchLoss := loss.Compute(s, yb, pred)
-	updates := updateMetrics(s, means, batchLoss.Mean, m.metrics, pred.Out, yb, tensor.Size(targetShape))
+	updates, _ := updateMetrics(s, means, batchLoss.Mean, m.metrics, pred.Out, yb, tensor.Size(targetShape))
 	done := op.NoOp(s.WithControlDependencies(updates...).SubScope("update"))
 	if err := b.root.Err(); err != nil {
 		return nil, nil, nil, err

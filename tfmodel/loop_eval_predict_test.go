@@ -373,10 +373,47 @@ func TestPredictionRunsInParallel(t *testing.T) {
 			continue
 		}
 		assert.LessOrEqual(t, maxAbsDiff(want.Data, got.Data), inferenceXLABound, "XLA")
-		m.compiled.Threads.IntraOp = 1
+		m.runsAtOnce = 1
 		one, err := m.Predict(x, PredictOptions{BatchSize: batch})
 		require.NoError(t, err)
 		assert.Equal(t, one.Data, got.Data, "XLA: one run at a time (12 rows) and four (3 rows each) agree")
+	}
+}
+
+// TestEvaluationRunsInParallel: Evaluate's batches, run four at a time
+// and their sums added up in Go, give the bits of the running means the
+// graph keeps when the batches run one after another (evalUpdate, then
+// evalResults), with a partial last batch, for the loss and every metric;
+// and the progress bar shows them.
+func TestEvaluationRunsInParallel(t *testing.T) {
+	const n, batch = 200, 16 // 12 whole batches and a partial one
+	for _, name := range []string{"conv_batchnorm_maxpool_dropout_adam", "mse_regression_adamw", "binary_from_logits_sgd"} {
+		t.Run(name, func(t *testing.T) {
+			m, x, y := trainedPartModel(t, partCaseNamed(t, name), n)
+			_, err := m.session.Run(nil, nil, []*tf.Operation{m.net.evalReset})
+			require.NoError(t, err)
+			for lo := 0; lo < n; lo += batch {
+				require.NoError(t, m.evalBatch(x, y, lo, min(lo+batch, n)))
+			}
+			want, err := m.evalResult()
+			require.NoError(t, err)
+			require.Len(t, want, 1+len(m.metrics))
+
+			var wantBar, gotBar bytes.Buffer
+			m.runsAtOnce = 1
+			serial, err := m.Evaluate(x, y, EvaluateOptions{BatchSize: batch, Progress: &wantBar})
+			require.NoError(t, err)
+			m.runsAtOnce = 4
+			got, err := m.Evaluate(x, y, EvaluateOptions{BatchSize: batch, Progress: &gotBar})
+			require.NoError(t, err)
+			for k, v := range want {
+				assert.Equal(t, math.Float64bits(v), math.Float64bits(got[k]), "%s: in-graph %v, four runs at a time %v", k, v, got[k])
+				assert.Equal(t, math.Float64bits(v), math.Float64bits(serial[k]), "%s: one run at a time", k)
+			}
+			metrics := func(line string) string { return line[strings.Index(line, " - "):] }
+			assert.True(t, strings.HasPrefix(gotBar.String(), "13/13 "), gotBar.String())
+			assert.Equal(t, metrics(wantBar.String()), metrics(gotBar.String()))
+		})
 	}
 }
 

@@ -30,6 +30,7 @@ type network struct {
 	x, y        tf.Output // the examples, float32 [-1, input...]; the targets
 	outputs     tf.Output // float32 [-1, output...]
 	evalUpdate  *tf.Operation
+	evalTerms   []tf.Output // what evalUpdate adds for a batch: the loss's and each metric's sum, then N
 	evalResults []tf.Output // running means since evalReset: the loss, then each metric
 	evalReset   *tf.Operation
 
@@ -168,7 +169,8 @@ func build(m *Sequential, opts CompileOptions, metrics []graph.Metric) (*network
 		return nil, err
 	}
 	batchLoss := loss.Compute(es, n.y, pred)
-	evalUpdates := updateMetrics(es, evalMeans, batchLoss.Mean, metrics, pred.Out, n.y, tensor.Size(m.targetShape(loss)))
+	evalUpdates, evalTerms := updateMetrics(es, evalMeans, batchLoss.Mean, metrics, pred.Out, n.y, tensor.Size(m.targetShape(loss)))
+	n.evalTerms = evalTerms
 	n.evalUpdate = op.NoOp(es.WithControlDependencies(evalUpdates...).SubScope("update"))
 	var resets []*tf.Operation
 	for _, mean := range evalMeans {
@@ -288,8 +290,9 @@ func newMeans(root *op.Scope, prefix string, names []string) ([]*graph.Mean, err
 // updateMetrics adds the updates of a batch's loss and metrics to the
 // running means (the loss first), weighting by the batch's size as Keras
 // does: the loss's mean times N over N, a metric's sum of per-example
-// values over N.
-func updateMetrics(s *op.Scope, means []*graph.Mean, loss tf.Output, metrics []graph.Metric, pred, target tf.Output, targetValues int) []*tf.Operation {
+// values over N. It returns the updates and what they add: each mean's
+// sum, then N (batchTerms).
+func updateMetrics(s *op.Scope, means []*graph.Mean, loss tf.Output, metrics []graph.Metric, pred, target tf.Output, targetValues int) ([]*tf.Operation, []tf.Output) {
 	// The batch's size, from the targets' size: for class labels (one value
 	// per example) the Size→Cast the tutorial's step always had; for
 	// targets of k values each, that over k (exact: sizes are small
@@ -298,14 +301,17 @@ func updateMetrics(s *op.Scope, means []*graph.Mean, loss tf.Output, metrics []g
 	if k := targetValues; k > 1 {
 		n = op.Div(s.SubScope("per_example"), n, op.Const(s.SubScope("k"), float32(k)))
 	}
-	updates := []*tf.Operation{means[0].Update(s.SubScope("loss"), op.Mul(s.SubScope("weighted"), loss, n), n)}
+	lossSum := op.Mul(s.SubScope("weighted"), loss, n)
+	updates := []*tf.Operation{means[0].Update(s.SubScope("loss"), lossSum, n)}
+	terms := []tf.Output{lossSum}
 	for i, mt := range metrics {
 		ms := s.SubScope(mt.Name())
 		values := mt.Values(ms, target, pred)
 		sum := op.Sum(ms.SubScope("sum"), values, op.Const(ms.SubScope("axis"), []int32{0}))
 		updates = append(updates, means[i+1].Update(ms, sum, n))
+		terms = append(terms, sum)
 	}
-	return updates
+	return updates, append(terms, n)
 }
 
 // batchDims is the TensorFlow shape of a batch of examples of shape example.

@@ -70,9 +70,9 @@ type Threads struct {
 	// process opens its first session (this model's, a loaded
 	// SavedModel's, any other): a later session's IntraOp is ignored.
 	// On two cores 1 trades training speed for inference: measured on an
-	// Intel Xeon with the tutorial's model, per-batch prediction of the
-	// test set at batch 32 2.0x and evaluation 1.9x faster (two runs at a
-	// time, each op in one thread, instead of ops split over a pool that
+	// Intel Xeon with the tutorial's model, per-batch prediction and
+	// evaluation of the test set at batch 32 2.0-2.3x faster (two runs at
+	// a time, each op in one thread, instead of ops split over a pool that
 	// the two runs share), a per-step training epoch 1.4x slower, an XLA
 	// epoch (JITCompile) the same.
 	IntraOp int

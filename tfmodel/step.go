@@ -50,7 +50,7 @@ func addTrainStep(root, s *op.Scope, m *Sequential, opts CompileOptions, metrics
 	if err != nil {
 		return trainStep{}, err
 	}
-	updates := updateMetrics(s.SubScope("metrics"), means, loss.Mean, metrics, pred.Out, y, tensor.Size(m.targetShape(opts.Loss)))
+	updates, _ := updateMetrics(s.SubScope("metrics"), means, loss.Mean, metrics, pred.Out, y, tensor.Size(m.targetShape(opts.Loss)))
 	updates = append(append(updates, apply), pred.Updates...)
 	done := op.NoOp(s.WithControlDependencies(updates...).SubScope("step"))
 	return trainStep{done: done, optState: st, means: means}, s.Err()
