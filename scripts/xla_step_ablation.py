@@ -1,0 +1,137 @@
+"""Where the XLA-compiled training epoch's time goes: the TF-XLA peer's
+program (scripts/bench_peers_tf.py: a whole epoch of the tutorial's MLP in
+one tf.function(jit_compile=True), a tf.while_loop over the batches) and
+variants of it that each leave one part out or change it, timed in turns,
+epoch by epoch, so that the machine's drifting load hits them alike.
+BENCHMARKS.md's notes on Go XLA against JAX quote it: Go's compiled epoch
+is the same XLA program.
+
+    .venv/bin/python scripts/xla_step_ablation.py [--rounds 5] [variant ...]
+
+Variants (default: all):
+  whole       the step as the TF-XLA peer runs it: gather the batch, forward,
+              loss, gradients, Adam (Keras 3's update written out), the
+              epoch's loss and accuracy sums
+  sgd         Adam's update replaced by plain gradient descent: what Adam costs
+  no-gather   the batch a fixed slice of the data instead of a gather
+  no-metrics  without the loss and accuracy sums
+  packed      each kernel's w, m and v carried as one array through the
+              loop, so that Adam's update is one output (XLA's CPU compiler
+              emits a loop per output array)
+
+XLA options go in XLA_FLAGS as usual, e.g.
+XLA_FLAGS=--xla_backend_extra_options=xla_cpu_use_multi_output_fusion. Not
+a test and not run by CI: a measurement, printed.
+"""
+import argparse
+import os
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np
+import tensorflow as tf
+
+import bench_peers_common as common
+
+VARIANTS = ["whole", "sgd", "no-gather", "no-metrics", "packed"]
+LR, B1, B2, EPS = common.LEARNING_RATE, common.BETA_1, common.BETA_2, common.EPSILON
+
+
+def forward(x, w1, b1, w2, b2):
+    h = tf.nn.relu(tf.reshape(x, [-1, common.PIXELS]) @ w1 + b1)
+    return h @ w2 + b2
+
+
+def adam(w, m, v, g, alpha):
+    m = m + (g - m) * (1 - B1)
+    v = v + (tf.square(g) - v) * (1 - B2)
+    return w - (m * alpha) / (tf.sqrt(v) + EPS), m, v
+
+
+def epoch_fn(variant):
+    """One epoch as a compiled function of (data, batches, state) -> (loss sum,
+    correct, state); the state is the weights and Adam's moments as values
+    carried through the loop (so that the packed variant can carry them
+    differently)."""
+
+    @tf.function(jit_compile=True)
+    def epoch(xs, ys, batches, t0, state):
+        def body(i, t, loss_sum, correct, state):
+            t = t + 1.0
+            alpha = LR * tf.sqrt(1 - tf.pow(B2, t)) / (1 - tf.pow(B1, t))
+            if variant == "packed":
+                ws = [p[0] for p in state]
+            else:
+                ws, ms, vs = state
+            if variant == "no-gather":
+                x, y = xs[:32], ys[:32]
+            else:
+                x, y = tf.gather(xs, batches[i]), tf.gather(ys, batches[i])
+            with tf.GradientTape() as tape:
+                tape.watch(ws)
+                logits = forward(x, *ws)
+                loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
+            grads = tape.gradient(loss, ws)
+            if variant == "sgd":
+                state = ([w - LR * g for w, g in zip(ws, grads)], ms, vs)
+            elif variant == "packed":
+                state = [tf.stack(adam(p[0], p[1], p[2], g, alpha)) for p, g in zip(state, grads)]
+            else:
+                new = [adam(w, m, v, g, alpha) for w, m, v, g in zip(ws, ms, vs, grads)]
+                state = tuple(list(z) for z in zip(*new))
+            if variant != "no-metrics":
+                loss_sum += loss * 32.0
+                correct += tf.reduce_sum(tf.cast(tf.equal(tf.argmax(logits, axis=1, output_type=tf.int32), y), tf.int32))
+            return i + 1, t, loss_sum, correct, state
+
+        n = tf.shape(batches)[0]
+        _, t, loss_sum, correct, state = tf.while_loop(lambda i, *_: i < n, body, (0, t0, 0.0, 0, state))
+        return loss_sum, correct, t, state
+
+    return epoch
+
+
+def initial_state(variant, seed):
+    params = common.glorot_params(seed)
+    ws = [tf.constant(params[k]) for k in ("w1", "b1", "w2", "b2")]
+    zeros = [tf.zeros_like(w) for w in ws]
+    if variant == "packed":
+        return [tf.stack([w, z, z]) for w, z in zip(ws, zeros)]
+    return (ws, zeros, list(zeros))
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("variants", nargs="*", help=f"any of {', '.join(VARIANTS)} (default: all)")
+    p.add_argument("--data", default="", help="directory with the Fashion-MNIST IDX files (default: where loader.Load looks)")
+    p.add_argument("--rounds", type=int, default=5, help="timed epochs per variant, after one that compiles")
+    args = p.parse_args()
+    variants = args.variants or VARIANTS
+    for v in variants:
+        if v not in VARIANTS:
+            p.error(f"unknown variant {v!r}: want any of {', '.join(VARIANTS)}")
+    data = args.data or next(d for d in ("/usr/share/datasets/fashion-mnist", os.path.expanduser("~/.keras/datasets/fashion-mnist")) if os.path.isdir(d))
+    x, y = common.load_split(data, "train")
+    xs, ys = tf.constant(x), tf.constant(y)
+
+    fns = {v: epoch_fn(v) for v in variants}
+    state = {v: initial_state(v, 1) for v in variants}
+    step = {v: tf.constant(0.0) for v in variants}
+    times = {v: [] for v in variants}
+    for r in range(args.rounds + 1):
+        batches = tf.constant(common.epoch_batches(1, r, len(x), 32)[0])
+        for v in variants:
+            start = time.perf_counter()
+            loss_sum, correct, step[v], state[v] = fns[v](xs, ys, batches, step[v], state[v])
+            float(loss_sum)  # the epoch is done when its result is on the host
+            if r > 0:  # round 0 compiles
+                times[v].append(time.perf_counter() - start)
+    print(f"{'variant':12s} {'median s/epoch':>15s} {'min':>8s}   (XLA_FLAGS={os.environ.get('XLA_FLAGS', '')!r})")
+    for v in variants:
+        print(f"{v:12s} {np.median(times[v]):15.4f} {min(times[v]):8.4f}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
