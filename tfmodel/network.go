@@ -291,7 +291,7 @@ func newMeans(root *op.Scope, prefix string, names []string) ([]*graph.Mean, err
 // running means (the loss first), weighting by the batch's size as Keras
 // does: the loss's mean times N over N, a metric's sum of per-example
 // values over N. It returns the updates and what they add: each mean's
-// sum, then N (batchTerms).
+// sum, then N (network.evalTerms keeps the evaluation's).
 func updateMetrics(s *op.Scope, means []*graph.Mean, loss tf.Output, metrics []graph.Metric, pred, target tf.Output, targetValues int) ([]*tf.Operation, []tf.Output) {
 	// The batch's size, from the targets' size: for class labels (one value
 	// per example) the Size→Cast the tutorial's step always had; for
