@@ -35,7 +35,7 @@ import tensorflow as tf
 
 import bench_peers_common as common
 
-VARIANTS = ["whole", "sgd", "no-gather", "no-metrics", "packed"]
+VARIANTS = ["whole", "sgd", "no-gather", "no-metrics", "packed", "mv-packed"]
 LR, B1, B2, EPS = common.LEARNING_RATE, common.BETA_1, common.BETA_2, common.EPSILON
 
 
@@ -48,6 +48,12 @@ def adam(w, m, v, g, alpha):
     m = m + (g - m) * (1 - B1)
     v = v + (tf.square(g) - v) * (1 - B2)
     return w - (m * alpha) / (tf.sqrt(v) + EPS), m, v
+
+
+def adam_mv(w, mv, g, alpha):
+    rate = tf.reshape(tf.constant([1 - B1, 1 - B2]), [2] + [1] * len(g.shape))
+    mv = mv + (tf.stack([g, tf.square(g)]) - mv) * rate
+    return w - (mv[0] * alpha) / (tf.sqrt(mv[1]) + EPS), mv
 
 
 def epoch_fn(variant):
@@ -63,6 +69,8 @@ def epoch_fn(variant):
             alpha = LR * tf.sqrt(1 - tf.pow(B2, t)) / (1 - tf.pow(B1, t))
             if variant == "packed":
                 ws = [p[0] for p in state]
+            elif variant == "mv-packed":
+                ws, mvs = state
             else:
                 ws, ms, vs = state
             if variant == "no-gather":
@@ -78,6 +86,9 @@ def epoch_fn(variant):
                 state = ([w - LR * g for w, g in zip(ws, grads)], ms, vs)
             elif variant == "packed":
                 state = [tf.stack(adam(p[0], p[1], p[2], g, alpha)) for p, g in zip(state, grads)]
+            elif variant == "mv-packed":
+                new = [adam_mv(w, mv, g, alpha) for w, mv, g in zip(ws, mvs, grads)]
+                state = tuple(list(z) for z in zip(*new))
             else:
                 new = [adam(w, m, v, g, alpha) for w, m, v, g in zip(ws, ms, vs, grads)]
                 state = tuple(list(z) for z in zip(*new))
@@ -99,6 +110,8 @@ def initial_state(variant, seed):
     zeros = [tf.zeros_like(w) for w in ws]
     if variant == "packed":
         return [tf.stack([w, z, z]) for w, z in zip(ws, zeros)]
+    if variant == "mv-packed":
+        return (ws, [tf.stack([z, z]) for z in zeros])
     return (ws, zeros, list(zeros))
 
 

@@ -10,6 +10,7 @@ import (
 	"strconv"
 
 	"github.com/gokeras/fashion/internal/pyenv"
+	"github.com/gokeras/fashion/internal/tffunc"
 )
 
 // peerRun is one training run of a peer side, as its script writes it
@@ -148,7 +149,11 @@ func (r *runner) peerTrain(ctx context.Context, side peerSide, seed int64, laten
 	}
 	name := fmt.Sprintf("peer %s training child (seed %d)", side.Name, seed)
 	read := func(path string) (peerRun, error) { return readPeerRun(path, side, seed, c.Epochs) }
-	return runTrainingChild(ctx, r, name, exec.CommandContext(ctx, python, args...), out, read)
+	cmd := exec.CommandContext(ctx, python, args...)
+	if side.GoXLAOptions {
+		cmd.Env = append(os.Environ(), tffunc.XLAFlagsEnv+"="+tffunc.WithYNNDotsOff(os.Getenv(tffunc.XLAFlagsEnv)))
+	}
+	return runTrainingChild(ctx, r, name, cmd, out, read)
 }
 
 func (c config) peerSelected(name string) bool { return slices.Contains(c.Peers, name) }

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/gokeras/fashion/internal/tffunc"
 )
 
 // The report's peers section: every training side of the run in one table,
@@ -160,8 +162,14 @@ func xlaVerdict(r *report) string {
 		return ""
 	}
 	ratio := goXLA / jax
-	return fmt.Sprintf("Go XLA / JAX lax.scan, median epoch: %s (%s s against %s s; target ≤ %.2f: %s)",
+	v := fmt.Sprintf("Go XLA / JAX lax.scan, median epoch: %s (%s s against %s s; target ≤ %.2f: %s)",
 		fmtRatio(ratio), fmtF(goXLA, 3), fmtF(jax, 3), xlaTarget, yesNo(ratio <= xlaTarget))
+	// Go's XLA option is XLA's, not Go's: JAX with it says how much of
+	// the lead is the option.
+	if same := medianOf(systems, "jax-scan-eigen"); !math.IsNaN(same) {
+		v += fmt.Sprintf("; against JAX lax.scan with Go's XLA option (%s s): %s", fmtF(same, 3), fmtRatio(goXLA/same))
+	}
+	return v
 }
 
 // xlaFloorText sets the XLA-compiled epochs' steps (Go's, JAX's) against
@@ -230,6 +238,7 @@ type inferenceSystem struct {
 // as the scripts key their latencies.
 var inferenceKeys = []struct{ key, text string }{
 	{"jax-jit", "JAX: jitted forward"},
+	{"jax-jit-eigen", "JAX: jitted forward, with Go's XLA option"},
 	{"torch-eager", "PyTorch eager (`torch.inference_mode`)"},
 	{"torch-compile", "PyTorch: the `torch.compile`d model"},
 	{"onnxruntime", "ONNX Runtime (CPU provider), the PyTorch eager side's weights"},
@@ -509,7 +518,11 @@ func peersMethodText(c config) string {
 			"  weights and orders, from the same seeds.",
 		"- **Go XLA** is the Go training child with `tfmodel.CompileOptions{JITCompile: true,\n" +
 			"  StepsPerExecution: K}`, K the whole batches of an epoch: one session run per epoch, a graph While\n" +
-			"  loop that XLA compiles into one program.",
+			"  loop that XLA compiles into one program. XLA takes its options from XLA_FLAGS only, and Go adds\n" +
+			"  one (internal/tffunc: `" + tffunc.YNNDotsOff + "`): XLA's CPU compiler then runs\n" +
+			"  the matrix products with Eigen's contraction instead of YNNPACK, faster at these shapes. The\n" +
+			"  option is XLA's, not Go's: the JAX `lax.scan` side runs once more with it (\"with Go's XLA\n" +
+			"  option\"), and the verdict compares Go's epoch with both.",
 		"- **TF-XLA**: one `tf.function(jit_compile=True)` whose `tf.range` loop over the epoch's batches\n" +
 			"  AutoGraph turns into a `tf.while_loop`, called once per epoch, in the main .venv (the TensorFlow\n" +
 			"  build Go links). **JAX**: the epoch as `jax.lax.scan` over the batches' indices in one `jax.jit`\n" +

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/gokeras/fashion/internal/tffunc"
 )
 
 // The peer sides (-peers): the tutorial's MLP trained, in the same run on
@@ -34,6 +36,10 @@ type peerSide struct {
 	Latency   bool
 	Inference string // the inference table's system its predictions are counted under
 	Text      string // how the report names it
+	// GoXLAOptions: the child runs with the XLA option Go's compiled
+	// loops use (tffunc.YNNDotsOff) added to XLA_FLAGS, so that the
+	// report shows what that option alone gives JAX.
+	GoXLAOptions bool
 }
 
 // peerSides in the order they run within a seed.
@@ -42,6 +48,8 @@ var peerSides = []peerSide{
 		Text: "TF from Python: one `tf.function(jit_compile=True)` running a whole epoch in a `tf.while_loop`"},
 	{Name: "jax-scan", Group: "jax", Script: "bench_peers_jax.py", Mode: "scan", Latency: true, Inference: "jax-jit",
 		Text: "JAX, whole epoch compiled (`jax.lax.scan`)"},
+	{Name: "jax-scan-eigen", Group: "jax", Script: "bench_peers_jax.py", Mode: "scan", GoXLAOptions: true, Inference: "jax-jit-eigen",
+		Text: "JAX, whole epoch compiled (`jax.lax.scan`), with Go's XLA option (`" + tffunc.YNNDotsOff + "`)"},
 	{Name: "jax-step", Group: "jax", Script: "bench_peers_jax.py", Mode: "step", Latency: true, Inference: "jax-jit",
 		Text: "JAX, jitted step called once per batch"},
 	{Name: "torch-eager", Group: "torch", Script: "bench_peers_torch.py", Mode: "eager", Latency: true, Inference: "torch-eager",

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,7 +13,7 @@ import (
 )
 
 func TestParsePeers(t *testing.T) {
-	everything := []string{"tf-xla", "jax-scan", "jax-step", "torch-eager", "torch-compile", "onnx"}
+	everything := []string{"tf-xla", "jax-scan", "jax-scan-eigen", "jax-step", "torch-eager", "torch-compile", "onnx"}
 	tests := []struct {
 		in   string
 		want []string
@@ -20,12 +21,12 @@ func TestParsePeers(t *testing.T) {
 	}{
 		{in: "", want: nil},
 		{in: "all", want: everything},
-		{in: "jax", want: []string{"jax-scan", "jax-step"}},
+		{in: "jax", want: []string{"jax-scan", "jax-scan-eigen", "jax-step"}},
 		{in: "torch,onnx", want: []string{"torch-eager", "torch-compile", "onnx"}},
 		{in: "onnx, torch-eager", want: []string{"torch-eager", "onnx"}},
 		{in: "jax-step,tf-xla,jax-step", want: []string{"tf-xla", "jax-step"}}, // the run's order, once each
 		{in: "all,jax", want: everything},
-		{in: "pytorch", err: `-peers "pytorch": unknown peer "pytorch"; want a comma-separated list of all, tf-xla, jax, jax-scan, jax-step, torch, torch-eager, torch-compile, onnx`},
+		{in: "pytorch", err: `-peers "pytorch": unknown peer "pytorch"; want a comma-separated list of all, tf-xla, jax, jax-scan, jax-scan-eigen, jax-step, torch, torch-eager, torch-compile, onnx`},
 		{in: "jax,JAX", err: `unknown peer "JAX"`},
 		{in: "onnx", err: `-peers "onnx": onnx serves the model torch-eager trains: add torch or torch-eager`},
 		{in: "torch-compile,onnx", err: "onnx serves the model torch-eager trains"},
@@ -52,8 +53,8 @@ func TestParseFlagsPeers(t *testing.T) {
 		err   string
 	}{
 		{name: "none: as before", args: nil, peers: nil, goXLA: false},
-		{name: "peers bring Go's XLA side", args: []string{"-peers", "jax"}, peers: []string{"jax-scan", "jax-step"}, goXLA: true},
-		{name: "unless told", args: []string{"-peers", "all", "-go-modes", "step"}, peers: []string{"tf-xla", "jax-scan", "jax-step", "torch-eager", "torch-compile", "onnx"}},
+		{name: "peers bring Go's XLA side", args: []string{"-peers", "jax"}, peers: []string{"jax-scan", "jax-scan-eigen", "jax-step"}, goXLA: true},
+		{name: "unless told", args: []string{"-peers", "all", "-go-modes", "step"}, peers: []string{"tf-xla", "jax-scan", "jax-scan-eigen", "jax-step", "torch-eager", "torch-compile", "onnx"}},
 		{name: "Go XLA without peers", args: []string{"-go-modes", "step,xla"}, goXLA: true},
 		{name: "unknown peer", args: []string{"-peers", "mxnet"}, err: `unknown peer "mxnet"`},
 		{name: "XLA alone", args: []string{"-go-modes", "xla"}, err: `-go-modes "xla": step must be one of them`},
@@ -290,4 +291,32 @@ func TestRenderSavedPeersRun(t *testing.T) {
 	assert.Contains(t, section, "```sh\ngo run ./cmd/bench -peers all -epochs 3 -seeds 1 -latency-n 500 ")
 	assert.Less(t, strings.Index(section, "### Results"), strings.Index(section, "### Peers"), "the peers after the Go/Keras results")
 	assert.Contains(t, section, "| ONNX Runtime (CPU provider), the PyTorch eager side's weights | ")
+}
+
+// TestVerdictWithJAXUnderGoXLAOptions: with JAX also run under Go's XLA
+// option, the verdict says how Go's compiled epoch compares with that too,
+// and the side is a row of both tables of its own.
+func TestVerdictWithJAXUnderGoXLAOptions(t *testing.T) {
+	r := new(report)
+	require.NoError(t, readJSON(peerReportFixture, r))
+	i := slices.IndexFunc(r.Peers, func(p peerRun) bool { return p.Side == "jax-scan" })
+	require.GreaterOrEqual(t, i, 0)
+	same := r.Peers[i]
+	same.Side = "jax-scan-eigen"
+	same.EpochSeconds = []float64{9, 0.25, 0.35} // median of epochs 2-3: 0.300
+	same.LatencySeconds = nil
+	r.Peers = append(r.Peers, same)
+
+	assert.Equal(t, "Go XLA / JAX lax.scan, median epoch: 0.98× (0.310 s against 0.316 s; target ≤ 0.80: NO); "+
+		"against JAX lax.scan with Go's XLA option (0.300 s): 1.03×", xlaVerdict(r))
+	var texts []string
+	for _, row := range peerTrainingRows(r) {
+		texts = append(texts, row[0])
+	}
+	assert.Contains(t, texts, "JAX, whole epoch compiled (`jax.lax.scan`), with Go's XLA option (`--xla_cpu_experimental_ynn_fusion_type=-individual_dot`) (JAX 0.10.2)")
+	texts = nil
+	for _, row := range peerInferenceRows(r) {
+		texts = append(texts, row[0])
+	}
+	assert.Contains(t, texts, "JAX: jitted forward, with Go's XLA option")
 }

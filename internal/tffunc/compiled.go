@@ -31,7 +31,12 @@ type Compiled struct {
 }
 
 // AddCompiled adds c's function and its call to g, and returns the call.
+// It sets XLA's options first (PreferXLAOptions): XLA compiles the function
+// when a session first runs the call.
 func AddCompiled(g *tf.Graph, c Compiled) (*tf.Operation, error) {
+	if err := PreferXLAOptions(); err != nil {
+		return nil, err
+	}
 	s := op.NewScope()
 	args := Placeholders(s, c.DTypes)
 	// Finalized, the scope adds no more, but Body may still add to the
