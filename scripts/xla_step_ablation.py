@@ -18,6 +18,8 @@ Variants (default: all):
   packed      each kernel's w, m and v carried as one array through the
               loop, so that Adam's update is one output (XLA's CPU compiler
               emits a loop per output array)
+  mv-packed   Adam's m and v carried as one array per kernel, the kernel on
+              its own: one pass for both moments, one for the kernel
 
 XLA options go in XLA_FLAGS as usual, e.g.
 XLA_FLAGS=--xla_backend_extra_options=xla_cpu_use_multi_output_fusion. Not
