@@ -43,6 +43,7 @@ def parse_args(description, modes, extra=None):
     p.add_argument("--latency-n", type=int, default=0, help="timed single-image predictions per method after training (0: none)")
     p.add_argument("--latency-warmup", type=int, default=100)
     p.add_argument("--image", type=int, default=0, help="index of the test image the latency calls predict")
+    p.add_argument("--side", default="", help="the side's name in the result (default: the script's and the mode's, such as jax-scan)")
     if extra:
         extra(p)
     return p.parse_args()
@@ -177,7 +178,7 @@ def cores():
 
 def result(args, side, clock, train_loss, train_accuracy, test_loss, test_accuracy, n_train, n_test, predict_seconds, rss_kb):
     return {
-        "side": side,
+        "side": args.side or side,
         "seed": args.seed,
         "epochs": args.epochs,
         "batch_size": args.batch_size,

@@ -139,7 +139,7 @@ func (r *runner) peerTrain(ctx context.Context, side peerSide, seed int64, laten
 		"--data", c.Data, "--json", out, "--seed", strconv.FormatInt(seed, 10),
 		"--epochs", strconv.Itoa(c.Epochs), "--batch-size", strconv.Itoa(c.BatchSize),
 		"--predict-repeats", strconv.Itoa(c.PredictRepeats),
-		"--intra", strconv.Itoa(c.IntraOp), "--inter", strconv.Itoa(c.InterOp)}
+		"--intra", strconv.Itoa(c.IntraOp), "--inter", strconv.Itoa(c.InterOp), "--side", side.Name}
 	if latency {
 		args = append(args, "--latency-n", strconv.Itoa(c.LatencyN), "--latency-warmup", strconv.Itoa(c.LatencyWarmup),
 			"--image", strconv.Itoa(latencyImage))
