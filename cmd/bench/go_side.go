@@ -97,7 +97,12 @@ func (r *runner) run(ctx context.Context, name string, cmd *exec.Cmd) (childRun,
 		w = io.MultiWriter(tail, r.stderr)
 	}
 	cmd.Stdout, cmd.Stderr = w, w
-	cmd.Env = append(os.Environ(), "TF_CPP_MIN_LOG_LEVEL=2", "PYTHONUNBUFFERED=1")
+	// A child with an environment of its own (a peer side's XLA_FLAGS)
+	// keeps it.
+	if cmd.Env == nil {
+		cmd.Env = os.Environ()
+	}
+	cmd.Env = append(cmd.Env, "TF_CPP_MIN_LOG_LEVEL=2", "PYTHONUNBUFFERED=1")
 	start := time.Now()
 	err := cmd.Run()
 	if ctx.Err() != nil {

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"context"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -319,4 +322,15 @@ func TestVerdictWithJAXUnderGoXLAOptions(t *testing.T) {
 		texts = append(texts, row[0])
 	}
 	assert.Contains(t, texts, "JAX: jitted forward, with Go's XLA option")
+}
+
+// TestChildKeepsItsEnvironment: the runner adds its variables to a
+// child's own environment (jax-scan-eigen's XLA_FLAGS) instead of
+// replacing it with the parent's.
+func TestChildKeepsItsEnvironment(t *testing.T) {
+	r := &runner{cfg: config{}, work: t.TempDir(), stderr: io.Discard}
+	cmd := exec.Command("sh", "-c", `test "$XLA_FLAGS" = "--x=1" && test "$TF_CPP_MIN_LOG_LEVEL" = 2`)
+	cmd.Env = append(os.Environ(), "XLA_FLAGS=--x=1")
+	_, err := r.run(context.Background(), "env child", cmd)
+	require.NoError(t, err)
 }
