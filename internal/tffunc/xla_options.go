@@ -23,7 +23,9 @@ const ynnOption = "xla_cpu_experimental_ynn_fusion_type"
 // Intel Xeon (AVX-512) with the tutorial's model: YNNPACK takes 80 µs for
 // the first layer's 32×784 by 784×128 product, Eigen 47; an XLA-compiled
 // training epoch goes from 0.41-0.44 s to 0.34-0.38 s. The results change
-// in the last bits only (another order of the same sums).
+// in the last bits only (another order of the same sums). Not yet measured
+// on an AMD CPU; XLA's own default list comes back with
+// XLA_FLAGS=--xla_cpu_experimental_ynn_fusion_type=individual_dot,individual_convolution,reduce.
 const YNNDotsOff = "--" + ynnOption + "=-individual_dot"
 
 // WithYNNDotsOff is the XLA_FLAGS value flags with YNNDotsOff added,
