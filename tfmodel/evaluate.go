@@ -14,7 +14,8 @@ import (
 // the batches run one per core at a time, and their sums are added up in
 // their order, as Keras adds them. Compiled with
 // StepsPerExecution K > 1 or JITCompile, a session run evaluates up to K
-// whole batches (see CompileOptions).
+// whole batches (see CompileOptions), its chunks too one per core at a
+// time, each giving its batches' sums.
 func (m *Sequential) Evaluate(x tensor.Float32, y tensor.Tensor, opts EvaluateOptions) (Logs, error) {
 	if err := m.ready(); err != nil {
 		return nil, err
@@ -136,26 +137,6 @@ func (n *network) meanLogs(sums []float32) Logs {
 		logs[n.names[i]] = float64(mean)
 	}
 	return logs
-}
-
-// evalBatch adds examples [lo, hi) of x and y to the running means, in one
-// session run.
-func (m *Sequential) evalBatch(x tensor.Float32, y tensor.Tensor, lo, hi int) error {
-	feeds, err := m.batchFeeds(x.Slice(lo, hi), sliceOf(y, lo, hi))
-	if err != nil {
-		return err
-	}
-	defer releaseFeeds(feeds)
-	_, err = m.session.Run(feeds, nil, []*tf.Operation{m.net.evalUpdate})
-	return err
-}
-
-func (m *Sequential) evalResult() (Logs, error) {
-	out, err := m.session.Run(nil, m.net.evalResults, nil)
-	if err != nil {
-		return nil, fmt.Errorf("tfmodel: evaluate: read metrics: %w", err)
-	}
-	return m.net.logs(out), nil
 }
 
 // logs are the results of a run, by name.

@@ -7,23 +7,23 @@ import (
 	fpb "github.com/galeone/tensorflow/tensorflow/go/core/framework/function_go_proto"
 	"github.com/galeone/tensorflow/tensorflow/go/op"
 
-	"github.com/gokeras/fashion/graph"
 	"github.com/gokeras/fashion/internal/tffunc"
+	"github.com/gokeras/fashion/internal/tfrelease"
 	"github.com/gokeras/fashion/tensor"
 )
 
 // evalLoop evaluates the whole batches of a chunk in one session run: the
-// evaluation update of the per-batch path (network.evalUpdate: the
-// forward pass in inference, the loss, the metrics, added to the running
-// means) as the body of a While loop over the chunk's batches. The body
-// updates the model's own running means, so the per-batch path of a last
-// partial batch and evalResults carry on from where the loop left them.
+// evaluation of the per-batch path (network.evalTerms: the forward pass in
+// inference, the loss, the metrics) as the body of a While loop over the
+// chunk's batches, each batch's terms, what it adds to the running means,
+// written to a TensorList and stacked after the loop. Nothing in the model
+// changes, so chunks run at a time, and Evaluate adds their terms up in the
+// batches' order, as it does the per-batch path's.
 type evalLoop struct {
-	x, y    tf.Output     // the chunk's examples and targets, [rows, B, ...]
-	steps   tf.Output     // int32 scalar: how many of the rows to evaluate
-	run     *tf.Operation // the loop, or the XLA-compiled call of it
-	results []tf.Output   // the running means after the run: the loss, then each metric
-	kind    loopKind
+	x, y  tf.Output // the chunk's examples and targets, [rows, B, ...]
+	steps tf.Output // int32 scalar: how many of the rows to evaluate
+	terms tf.Output // float32 [rows, len(evalTerms)]: each batch's terms, the rows after steps zero
+	kind  loopKind
 }
 
 // evaluationLoop returns the model's evaluation loop of kind, building it
@@ -64,15 +64,25 @@ func (n *network) buildEvalLoop(m *Sequential, name string, kind loopKind) (*eva
 		return nil, fmt.Errorf("evaluation loop: %w", err)
 	}
 	targets := n.dataY.DType
-	dtypes := append([]tf.DataType{tf.Int32, tf.Int32, tf.Float, targets}, repeat(tffunc.Resource, len(handles))...)
-	// addLoop adds the loop to g, with s: the updates of the first steps
-	// rows of x and y.
-	addLoop := func(s *op.Scope, g *tf.Graph, prefix string, steps, x, y tf.Output, handles []tf.Output, lower bool) (*tf.Operation, error) {
+	nTerms := int32(len(n.evalTerms))
+	// The compiled function's arguments: steps, x, y, the variables.
+	dtypes := append([]tf.DataType{tf.Int32, tf.Float, targets}, repeat(tffunc.Resource, len(handles))...)
+	// addLoop adds the loop to g, with s: the terms of the first steps
+	// rows of x and y, stacked.
+	addLoop := func(s *op.Scope, g *tf.Graph, prefix string, steps, x, y tf.Output, handles []tf.Output, lower bool) (tf.Output, error) {
+		rows, _ := chunkShape(s, x)
+		element := op.Const(s.SubScope("element_shape"), []int32{nTerms})
+		list := op.TensorListReserve(s.SubScope("terms"), element, rows, tf.Float)
 		first := op.Const(s.SubScope("first"), int32(0))
 		if err := s.Err(); err != nil {
-			return nil, err
+			return tf.Output{}, err
 		}
-		return tffunc.AddWhile(g, tffunc.While{Name: prefix + "/while", Inputs: append([]tf.Output{first, steps, x, y}, handles...), Cond: cond, Body: body, Lowered: lower})
+		loop, err := tffunc.AddWhile(g, tffunc.While{Name: prefix + "/while", Inputs: append([]tf.Output{first, steps, x, y, list}, handles...), Cond: cond, Body: body, Lowered: lower})
+		if err != nil {
+			return tf.Output{}, err
+		}
+		out := op.TensorListStack(s.SubScope("stack"), loop.Output(4), element, tf.Float)
+		return out, s.Err()
 	}
 
 	s := op.NewScopeWithGraph(n.graph).SubScope(name)
@@ -81,32 +91,24 @@ func (n *network) buildEvalLoop(m *Sequential, name string, kind loopKind) (*eva
 	l.y = op.Placeholder(s.SubScope("y"), targets, op.PlaceholderShape(tf.MakeShape(chunkDims(m.targetShape(m.compiled.Loss))...)))
 	l.steps = op.Placeholder(s.SubScope("steps"), tf.Int32, op.PlaceholderShape(tf.ScalarShape()))
 	if !kind.jit {
-		l.run, err = addLoop(s, n.graph, name, l.steps, l.x, l.y, handles, true)
+		l.terms, err = addLoop(s, n.graph, name, l.steps, l.x, l.y, handles, true)
 	} else {
-		l.run, err = tffunc.AddCompiled(n.graph, tffunc.Compiled{
+		var call *tf.Operation
+		call, err = tffunc.AddCompiled(n.graph, tffunc.Compiled{
 			Call: name + "/call", Name: name + "_chunk",
-			Inputs: append([]tf.Output{l.steps, l.x, l.y}, handles...), DTypes: dtypes[1:],
+			Inputs: append([]tf.Output{l.steps, l.x, l.y}, handles...), DTypes: dtypes,
 			Body: func(s *op.Scope, fg *tf.Graph, args []tf.Output) ([]tf.Output, error) {
-				w, err := addLoop(s, fg, "chunk", args[0], args[1], args[2], args[3:], false)
-				if err != nil {
-					return nil, err
-				}
-				return []tf.Output{w.Output(0)}, nil
+				out, err := addLoop(s, fg, "chunk", args[0], args[1], args[2], args[3:], false)
+				return []tf.Output{out}, err
 			},
 			Functions: []*fpb.FunctionDef{cond, body},
 		})
+		if err == nil {
+			l.terms = call.Output(0)
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("evaluation loop: %w", err)
-	}
-	// The running means, read after the loop as evalResults reads them.
-	for _, mean := range n.names {
-		h, err := n.handles([]string{meanVar(mean, "total"), meanVar(mean, "count")})
-		if err != nil {
-			return nil, fmt.Errorf("evaluation loop: %w", err)
-		}
-		read := &graph.Mean{Total: &graph.Variable{Handle: h[0]}, Count: &graph.Variable{Handle: h[1]}}
-		l.results = append(l.results, read.Read(s, l.run))
 	}
 	if err := s.Err(); err != nil {
 		return nil, fmt.Errorf("evaluation loop: %w", err)
@@ -114,16 +116,12 @@ func (n *network) buildEvalLoop(m *Sequential, name string, kind loopKind) (*eva
 	return l, nil
 }
 
-// meanVar is the name of a variable of the running mean of evaluation
-// called name (graph.NewMean's, from build's newMeans with "eval_").
-func meanVar(name, part string) string { return "metrics/eval_" + name + "/" + part }
-
 // evalBody is the evaluation loop's body, name_body: (step, steps, x, y,
-// variables...) → (step+1, steps, x, y, variables...) after the
-// evaluation update of the batch x[step], y[step], build's: the forward
-// pass in inference, the loss and metrics added to the running means.
-// cond is its condition, name_cond; resources are the names of the
-// variables, the layers' and the running means'.
+// list, variables...) → (step+1, steps, x, y, list', variables...), list'
+// being list with item step set to the terms of the batch x[step],
+// y[step] (network.evalTerms'): the forward pass in inference, the loss's
+// and each metric's sum, then N. cond is its condition, name_cond;
+// resources are the names of the variables.
 func (n *network) evalBody(m *Sequential, name string) (body, cond *fpb.FunctionDef, resources []string, err error) {
 	b, err := newInferenceBody(m)
 	if err != nil {
@@ -133,28 +131,23 @@ func (n *network) evalBody(m *Sequential, name string) (body, cond *fpb.Function
 	targetShape := m.targetShape(loss)
 	x := op.Placeholder(b.root.SubScope("loop_x"), tf.Float, op.PlaceholderShape(tf.MakeShape(chunkDims(m.inputShape)...)))
 	y := op.Placeholder(b.root.SubScope("loop_y"), n.dataY.DType, op.PlaceholderShape(tf.MakeShape(chunkDims(targetShape)...)))
-	// The means' variables are made, initial values and all, as build
-	// makes them; the function keeps only their handles.
-	means, err := newMeans(b.root, "eval_", n.names)
-	if err != nil {
-		return nil, nil, nil, err
-	}
+	list := op.Placeholder(b.root.SubScope("loop_list"), variant, op.PlaceholderShape(tf.ScalarShape()))
 	s := b.root.SubScope("evaluate")
 	axis := op.Const(s.SubScope("batch_axis"), int32(0))
 	xb := op.GatherV2(s.SubScope("batch_x"), x, b.step, axis)
 	yb := op.GatherV2(s.SubScope("batch_y"), y, b.step, axis)
 	pred := forwardPass(b.root.SubScope("predict"), b.layers, xb, false)
 	batchLoss := loss.Compute(s, yb, pred)
-	updates, _ := updateMetrics(s, means, batchLoss.Mean, m.metrics, pred.Out, yb, tensor.Size(targetShape))
-	done := op.NoOp(s.WithControlDependencies(updates...).SubScope("update"))
+	terms := metricTerms(s, batchLoss.Mean, m.metrics, pred.Out, yb, tensor.Size(targetShape))
+	written := op.TensorListSetItem(s.SubScope("write"), list, b.step, op.Pack(s.SubScope("terms"), terms))
 	if err := b.root.Err(); err != nil {
 		return nil, nil, nil, err
 	}
-	body, resources, err = b.define(name+"_body", []tf.Output{x, y}, []tf.Output{x, y}, done)
+	body, resources, err = b.define(name+"_body", []tf.Output{x, y, list}, []tf.Output{x, y, written}, nil)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	dtypes := append([]tf.DataType{tf.Int32, tf.Int32, tf.Float, n.dataY.DType}, repeat(tffunc.Resource, len(resources))...)
+	dtypes := append([]tf.DataType{tf.Int32, tf.Int32, tf.Float, n.dataY.DType, variant}, repeat(tffunc.Resource, len(resources))...)
 	cond, err = loopCondition(name+"_cond", dtypes)
 	if err != nil {
 		return nil, nil, nil, err
@@ -163,47 +156,77 @@ func (n *network) evalBody(m *Sequential, name string) (body, cond *fpb.Function
 }
 
 // evaluateChunks is Evaluate's loop over x and y in chunks of whole
-// batches (chunkSize), one session run each; a last partial batch
-// takes the per-batch path. The running means must have been reset. The
+// batches (chunkSize), inferenceRuns session runs at a time; a last
+// partial batch takes the per-batch path. The batches' terms are added up
+// in the batches' order, in float32, as evaluateBatches adds them: with
+// the loop run by the executor, the bits of the per-batch path. The
 // progress bar hears of each chunk's last batch, as Fit's does.
 func (m *Sequential) evaluateChunks(loop *evalLoop, x tensor.Float32, y tensor.Tensor, batchSize int, bar *progbar) (Logs, error) {
 	n := x.Len()
 	full, steps := n/batchSize, ceilDiv(n, batchSize)
+	parallel := m.inferenceRuns()
+	chunks := loop.kind.chunks(full, loop.kind.chunkSize(full, 4*batchSize*tensor.Size(x.Example()), parallel))
+	sums := make([]float32, len(m.net.evalTerms)) // each mean's total, then the count
 	var logs Logs
-	// One run at a time: every run updates the running means.
-	size := loop.kind.chunkSize(full, 4*batchSize*tensor.Size(x.Example()), 1)
-	for _, ch := range loop.kind.chunks(full, size) {
-		feeds, err := loop.feeds(x, y, ch, batchSize)
+	for first := 0; first < len(chunks); first += parallel {
+		group := chunks[first:min(first+parallel, len(chunks))]
+		terms := make([][]float32, len(group))
+		err := inParallel(len(group), parallel, func(i int) error {
+			t, err := m.evaluateChunk(loop, x, y, group[i], batchSize, len(sums))
+			terms[i] = t
+			return err
+		})
 		if err != nil {
-			return nil, fmt.Errorf("tfmodel: evaluate: batches %d-%d: %w", ch.step+1, ch.next, err)
+			return nil, err
 		}
-		// The means are read in the same run, when they are wanted.
-		var out []*tf.Tensor
-		if bar.wants(ch.next) || ch.next == steps {
-			out, err = m.session.Run(feeds, loop.results, nil)
-		} else {
-			_, err = m.session.Run(feeds, nil, []*tf.Operation{loop.run})
-		}
-		releaseFeeds(feeds)
-		if err != nil {
-			return nil, fmt.Errorf("tfmodel: evaluate: batches %d-%d: %w", ch.step+1, ch.next, err)
-		}
-		if out != nil {
-			logs = m.net.logs(out)
-			bar.update(ch.next, logs)
+		for i, t := range terms {
+			ch := group[i]
+			for row := range ch.next - ch.step {
+				for j := range sums {
+					sums[j] += t[row*len(sums)+j]
+				}
+			}
+			if bar.wants(ch.next) || ch.next == steps {
+				logs = m.net.meanLogs(sums)
+				bar.update(ch.next, logs)
+			}
 		}
 	}
 	if lo := full * batchSize; lo < n {
-		if err := m.evalBatch(x, y, lo, n); err != nil {
+		t, err := m.evalBatchTerms(x, y, lo, n)
+		if err != nil {
 			return nil, fmt.Errorf("tfmodel: evaluate: batch %d: %w", steps, err)
 		}
-		var err error
-		if logs, err = m.evalResult(); err != nil {
-			return nil, err
+		for j, v := range t {
+			sums[j] += v
 		}
+		logs = m.net.meanLogs(sums)
 		bar.update(steps, logs)
 	}
 	return logs, nil
+}
+
+// evaluateChunk evaluates chunk ch of x and y in one session run and
+// returns its batches' terms, nTerms a batch, batch after batch.
+func (m *Sequential) evaluateChunk(loop *evalLoop, x tensor.Float32, y tensor.Tensor, ch chunk, batchSize, nTerms int) ([]float32, error) {
+	fail := func(err error) ([]float32, error) {
+		return nil, fmt.Errorf("tfmodel: evaluate: batches %d-%d: %w", ch.step+1, ch.next, err)
+	}
+	feeds, err := loop.feeds(x, y, ch, batchSize)
+	if err != nil {
+		return fail(err)
+	}
+	out, err := m.session.Run(feeds, []tf.Output{loop.terms}, nil)
+	releaseFeeds(feeds)
+	if err != nil {
+		return fail(err)
+	}
+	defer tfrelease.Release(out[0])
+	t := make([]float32, ch.rows*nTerms)
+	if err := copyFloat32s(t, out[0]); err != nil {
+		return fail(err)
+	}
+	return t, nil
 }
 
 // feeds are the loop's feeds for chunk c of x and y.

@@ -213,11 +213,12 @@ func TestInferenceLoopsBuildOnFirstUse(t *testing.T) {
 // the bar wants it, and the last batch always), and prints the per-batch
 // path's final line.
 func TestEvaluateLoopProgress(t *testing.T) {
-	const n, batch = 100, 16 // 6 whole batches in chunks of 4 and 2, and a partial one
+	const n, batch = 100, 16 // 6 whole batches in chunks of 3 (two runs at a time), and a partial one
 	c := partCaseNamed(t, "dense_relu_softmax_sparse_adam")
 	ref, x, y := trainedPartModel(t, c, n)
 	m := compiledPartModel(t, c, 4, false)
 	moveState(t, ref, m)
+	m.runsAtOnce = 2
 
 	var want, got bytes.Buffer
 	wantLogs, err := ref.Evaluate(x, y, EvaluateOptions{BatchSize: batch, Progress: &want})
@@ -244,10 +245,10 @@ func TestEvaluateLoopProgress(t *testing.T) {
 		steps = append(steps, strings.Fields(stripANSI(line))[0])
 	}
 	require.NotEmpty(t, steps)
-	assert.Equal(t, "4/7", steps[0], "the first chunk's end is always drawn")
+	assert.Equal(t, "3/7", steps[0], "the first chunk's end is always drawn")
 	assert.Equal(t, "7/7", steps[len(steps)-1])
 	for _, s := range steps {
-		assert.Contains(t, []string{"4/7", "6/7", "7/7"}, s, "drawn at a chunk's end")
+		assert.Contains(t, []string{"3/7", "6/7", "7/7"}, s, "drawn at a chunk's end")
 	}
 }
 
@@ -417,6 +418,36 @@ func TestEvaluationRunsInParallel(t *testing.T) {
 	}
 }
 
+// TestEvaluationChunksRunInParallel: Evaluate's chunks run four at a time
+// from their own goroutines, each giving its batches' terms, added up in
+// Go in the batches' order: without XLA the per-batch path's bits; with
+// XLA the same bits whether its chunks run one or four at a time, and
+// within inferenceXLABound of the per-batch path.
+func TestEvaluationChunksRunInParallel(t *testing.T) {
+	const n, batch = 200, 16 // 12 whole batches: 4 runs of 3, and a partial one per batch
+	c := partCaseNamed(t, "conv_batchnorm_maxpool_dropout_adam")
+	ref, x, y := trainedPartModel(t, c, n)
+	want, err := ref.Evaluate(x, y, EvaluateOptions{BatchSize: batch})
+	require.NoError(t, err)
+	for _, jit := range []bool{false, true} {
+		m := compiledPartModel(t, c, 1000, jit)
+		moveState(t, ref, m)
+		m.runsAtOnce = 4
+		got, err := m.Evaluate(x, y, EvaluateOptions{BatchSize: batch})
+		require.NoError(t, err)
+		require.Len(t, m.net.infer.eval, 1, "the chunks went through the loop")
+		if !jit {
+			assert.Equal(t, want, got, "without XLA: the per-batch path's bits")
+			continue
+		}
+		assert.LessOrEqual(t, maxLogsDiff(want, got), inferenceXLABound, "XLA: %v, want %v", got, want)
+		m.runsAtOnce = 1
+		one, err := m.Evaluate(x, y, EvaluateOptions{BatchSize: batch})
+		require.NoError(t, err)
+		assert.Equal(t, one, got, "XLA: one run at a time (12 rows) and four (3 rows each) agree")
+	}
+}
+
 // TestChunkTensorPads: a chunk's examples, then zero rows up to its rows.
 func TestChunkTensorPads(t *testing.T) {
 	x := tensor.Int32{Shape: []int{6, 2}, Data: []int32{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}}
@@ -494,4 +525,26 @@ func TestInferenceLoopsTutorial(t *testing.T) {
 		assert.LessOrEqual(t, predDiff, inferenceXLABound, "XLA: predictions")
 		assert.LessOrEqual(t, logsDiff, inferenceXLABound, "XLA: logs %v, want %v", logs, wantLogs)
 	}
+}
+
+// evalBatch adds examples [lo, hi) of x and y to the running means, in one
+// session run: the graph's own way of adding a batch up (evalUpdate), the
+// reference Evaluate's sums in Go are held to.
+func (m *Sequential) evalBatch(x tensor.Float32, y tensor.Tensor, lo, hi int) error {
+	feeds, err := m.batchFeeds(x.Slice(lo, hi), sliceOf(y, lo, hi))
+	if err != nil {
+		return err
+	}
+	defer releaseFeeds(feeds)
+	_, err = m.session.Run(feeds, nil, []*tf.Operation{m.net.evalUpdate})
+	return err
+}
+
+// evalResult reads the running means evalBatch added to.
+func (m *Sequential) evalResult() (Logs, error) {
+	out, err := m.session.Run(nil, m.net.evalResults, nil)
+	if err != nil {
+		return nil, fmt.Errorf("tfmodel: evaluate: read metrics: %w", err)
+	}
+	return m.net.logs(out), nil
 }

@@ -288,11 +288,22 @@ func newMeans(root *op.Scope, prefix string, names []string) ([]*graph.Mean, err
 }
 
 // updateMetrics adds the updates of a batch's loss and metrics to the
-// running means (the loss first), weighting by the batch's size as Keras
-// does: the loss's mean times N over N, a metric's sum of per-example
-// values over N. It returns the updates and what they add: each mean's
-// sum, then N (network.evalTerms keeps the evaluation's).
+// running means (the loss first): what metricTerms adds. It returns the
+// updates and the terms (network.evalTerms keeps the evaluation's).
 func updateMetrics(s *op.Scope, means []*graph.Mean, loss tf.Output, metrics []graph.Metric, pred, target tf.Output, targetValues int) ([]*tf.Operation, []tf.Output) {
+	terms := metricTerms(s, loss, metrics, pred, target, targetValues)
+	n := terms[len(terms)-1]
+	updates := []*tf.Operation{means[0].Update(s.SubScope("loss"), terms[0], n)}
+	for i, mt := range metrics {
+		updates = append(updates, means[i+1].Update(s.SubScope(mt.Name()), terms[i+1], n))
+	}
+	return updates, terms
+}
+
+// metricTerms are what a batch adds to the running means of its loss and
+// metrics, weighting by the batch's size as Keras does: the loss's mean
+// times N, each metric's sum of per-example values, then N.
+func metricTerms(s *op.Scope, loss tf.Output, metrics []graph.Metric, pred, target tf.Output, targetValues int) []tf.Output {
 	// The batch's size, from the targets' size: for class labels (one value
 	// per example) the Size→Cast the tutorial's step always had; for
 	// targets of k values each, that over k (exact: sizes are small
@@ -301,17 +312,13 @@ func updateMetrics(s *op.Scope, means []*graph.Mean, loss tf.Output, metrics []g
 	if k := targetValues; k > 1 {
 		n = op.Div(s.SubScope("per_example"), n, op.Const(s.SubScope("k"), float32(k)))
 	}
-	lossSum := op.Mul(s.SubScope("weighted"), loss, n)
-	updates := []*tf.Operation{means[0].Update(s.SubScope("loss"), lossSum, n)}
-	terms := []tf.Output{lossSum}
-	for i, mt := range metrics {
+	terms := []tf.Output{op.Mul(s.SubScope("weighted"), loss, n)}
+	for _, mt := range metrics {
 		ms := s.SubScope(mt.Name())
 		values := mt.Values(ms, target, pred)
-		sum := op.Sum(ms.SubScope("sum"), values, op.Const(ms.SubScope("axis"), []int32{0}))
-		updates = append(updates, means[i+1].Update(ms, sum, n))
-		terms = append(terms, sum)
+		terms = append(terms, op.Sum(ms.SubScope("sum"), values, op.Const(ms.SubScope("axis"), []int32{0})))
 	}
-	return updates, append(terms, n)
+	return append(terms, n)
 }
 
 // batchDims is the TensorFlow shape of a batch of examples of shape example.

@@ -15,11 +15,10 @@ import (
 // JITCompile, a session run predicts up to K whole batches (see
 // CompileOptions).
 //
-// Its session runs go several at a time, one per thread of the intra-op
-// pool (CompileOptions.Threads, or a core each), from goroutines of their
+// Its session runs go one per core at a time, from goroutines of their
 // own: a batch's outputs do not depend on the others', and they are the
-// bits a run alone gives. Evaluate runs one at a time: every run updates
-// the running means, in Keras's order.
+// bits a run alone gives. Evaluate's runs do the same, and it adds their
+// sums up in the batches' order.
 func (m *Sequential) Predict(x tensor.Float32, opts PredictOptions) (tensor.Float32, error) {
 	if err := m.ready(); err != nil {
 		return tensor.Float32{}, err
