@@ -17,8 +17,8 @@ import (
 // inference, the loss, the metrics) as the body of a While loop over the
 // chunk's batches, each batch's terms, what it adds to the running means,
 // written to a TensorList and stacked after the loop. Nothing in the model
-// changes, so chunks run at a time, and Evaluate adds their terms up in the
-// batches' order, as it does the per-batch path's.
+// changes, so several chunks run at once, and Evaluate adds their terms up
+// in the batches' order, as it does the per-batch path's.
 type evalLoop struct {
 	x, y  tf.Output // the chunk's examples and targets, [rows, B, ...]
 	steps tf.Output // int32 scalar: how many of the rows to evaluate
