@@ -37,13 +37,24 @@ import tensorflow as tf
 
 import bench_peers_common as common
 
-VARIANTS = ["whole", "sgd", "no-gather", "no-metrics", "packed", "mv-packed"]
+VARIANTS = ["whole", "sgd", "no-gather", "no-metrics", "packed", "mv-packed", "split2", "dw-reduce", "preshuffled", "tf-gather"]
 LR, B1, B2, EPS = common.LEARNING_RATE, common.BETA_1, common.BETA_2, common.EPSILON
 
 
 def forward(x, w1, b1, w2, b2):
     h = tf.nn.relu(tf.reshape(x, [-1, common.PIXELS]) @ w1 + b1)
     return h @ w2 + b2
+
+
+def forward_split(x, w1a, w1b, b1a, b1b, w2a, w2b, b2):
+    x = tf.reshape(x, [-1, common.PIXELS])
+    return tf.nn.relu(x @ w1a + b1a) @ w2a + tf.nn.relu(x @ w1b + b1b) @ w2b + b2
+
+
+def split_params(ws):
+    w1, b1, w2, b2 = ws
+    h = w1.shape[1] // 2
+    return [w1[:, :h], w1[:, h:], b1[:h], b1[h:], w2[:h], w2[h:], b2]
 
 
 def adam(w, m, v, g, alpha):
@@ -77,13 +88,24 @@ def epoch_fn(variant):
                 ws, ms, vs = state
             if variant == "no-gather":
                 x, y = xs[:32], ys[:32]
+            elif variant in ("preshuffled", "tf-gather"):
+                x = tf.slice(xs, [i * 32, 0, 0], [32, 28, 28])
+                y = tf.slice(ys, [i * 32], [32])
             else:
                 x, y = tf.gather(xs, batches[i]), tf.gather(ys, batches[i])
             with tf.GradientTape() as tape:
                 tape.watch(ws)
-                logits = forward(x, *ws)
+                logits = forward_split(x, *ws) if variant == "split2" else forward(x, *ws)
                 loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
             grads = tape.gradient(loss, ws)
+            if variant == "dw-reduce":
+                xf = tf.reshape(x, [-1, common.PIXELS])
+                z1 = xf @ ws[0] + ws[1]
+                h = tf.nn.relu(z1)
+                dl = (tf.nn.softmax(h @ ws[2] + ws[3]) - tf.one_hot(y, 10)) / 32.0
+                dz1 = (dl @ tf.transpose(ws[2])) * tf.cast(z1 > 0, tf.float32)
+                dw1 = tf.reduce_sum(xf[:, :, None] * dz1[:, None, :], axis=0)
+                grads = [dw1] + list(grads[1:])
             if variant == "sgd":
                 state = ([w - LR * g for w, g in zip(ws, grads)], ms, vs)
             elif variant == "packed":
@@ -106,9 +128,19 @@ def epoch_fn(variant):
     return epoch
 
 
+@tf.function
+def tf_gather_epoch(fn, xs, ys, batches, t0, state):
+    """The epoch's rows gathered in order by TensorFlow's own Gather kernel (a
+    row-by-row memcpy) before the compiled loop, which slices them."""
+    order = tf.reshape(batches, [-1])
+    return fn(tf.gather(xs, order), tf.gather(ys, order), batches, t0, state)
+
+
 def initial_state(variant, seed):
     params = common.glorot_params(seed)
     ws = [tf.constant(params[k]) for k in ("w1", "b1", "w2", "b2")]
+    if variant == "split2":
+        ws = split_params(ws)
     zeros = [tf.zeros_like(w) for w in ws]
     if variant == "packed":
         return [tf.stack([w, z, z]) for w, z in zip(ws, zeros)]
@@ -138,8 +170,16 @@ def main():
     for r in range(args.rounds + 1):
         batches = tf.constant(common.epoch_batches(1, r, len(x), 32)[0])
         for v in variants:
+            if v == "preshuffled":  # the epoch's order applied on the host, not timed
+                order = batches.numpy().reshape(-1)
+                px, py = tf.constant(np.take(x, order, axis=0)), tf.constant(np.take(y, order))
             start = time.perf_counter()
-            loss_sum, correct, step[v], state[v] = fns[v](xs, ys, batches, step[v], state[v])
+            if v == "preshuffled":
+                loss_sum, correct, step[v], state[v] = fns[v](px, py, batches, step[v], state[v])
+            elif v == "tf-gather":
+                loss_sum, correct, step[v], state[v] = tf_gather_epoch(fns[v], xs, ys, batches, step[v], state[v])
+            else:
+                loss_sum, correct, step[v], state[v] = fns[v](xs, ys, batches, step[v], state[v])
             float(loss_sum)  # the epoch is done when its result is on the host
             if r > 0:  # round 0 compiles
                 times[v].append(time.perf_counter() - start)

@@ -17,12 +17,15 @@ type trainStep struct {
 }
 
 // stepInputs are what a step is built on: the built layers and their
-// trainable weights, the resident data and the batch's indices into it.
+// trainable weights, and the batch: either the resident data and the
+// batch's indices into it (the per-step path), or the batch's examples
+// and targets themselves (the training loop's body).
 type stepInputs struct {
 	layers       []graph.Built
 	weights      []*graph.Variable
 	dataX, dataY *graph.Variable
 	batch        tf.Output // int32 [B]
+	x, y         tf.Output // the batch, when dataX is nil
 }
 
 // addTrainStep adds a training step in scope s ("train"), its optimizer
@@ -34,8 +37,11 @@ type stepInputs struct {
 // Both the per-step path (buildTraining) and the loop's body
 // (buildTrainLoop) are this, so that they run the same kernels.
 func addTrainStep(root, s *op.Scope, m *Sequential, opts CompileOptions, metrics []graph.Metric, names []string, in stepInputs) (trainStep, error) {
-	x := op.ResourceGather(s.SubScope("images"), in.dataX.Handle, in.batch, tf.Float)
-	y := op.ResourceGather(s.SubScope("labels"), in.dataY.Handle, in.batch, in.dataY.DType)
+	x, y := in.x, in.y
+	if in.dataX != nil {
+		x = op.ResourceGather(s.SubScope("images"), in.dataX.Handle, in.batch, tf.Float)
+		y = op.ResourceGather(s.SubScope("labels"), in.dataY.Handle, in.batch, in.dataY.DType)
+	}
 	pred := forwardPass(s, in.layers, x, true)
 	loss := opts.Loss.Compute(s, y, pred)
 	grads, err := graph.Gradients(s, loss.Wrt, loss.Grad, in.weights)
