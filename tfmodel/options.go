@@ -28,8 +28,12 @@ type CompileOptions struct {
 	// StepsPerExecution is Keras's compile(steps_per_execution=K): Fit
 	// trains up to K steps per session run, as a graph While loop over the
 	// resident data, which pays a run's fixed cost (for the tutorial's
-	// model, as much as a step's arithmetic) once per K steps. The
-	// arithmetic is the per-step path's, bit for bit. The progress bar and
+	// model, as much as a step's arithmetic) once per K steps. A run
+	// first copies its K batches out of the resident data, so that the
+	// steps slice them: Fit holds up to K×B examples more while it runs
+	// (the tutorial's whole epoch, K = 1,875: the 188 MB of training
+	// images once more). The arithmetic is the per-step path's, bit for
+	// bit. The progress bar and
 	// BatchEnder callbacks hear of each chunk's last step, and a cancelled
 	// Fit stops at the end of a chunk. 0 or 1 is one step per run.
 	//
