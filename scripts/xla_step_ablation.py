@@ -20,6 +20,18 @@ Variants (default: all):
               emits a loop per output array)
   mv-packed   Adam's m and v carried as one array per kernel, the kernel on
               its own: one pass for both moments, one for the kernel
+  split2      the first layer's units as two halves of 64 (two kernels, two
+              biases, the second layer's kernel split by rows): two
+              independent chains XLA could run one per core
+  dw-reduce   the first kernel's gradient written as a broadcast multiply
+              and a sum over the batch instead of a matrix product, so that
+              XLA may fuse it with Adam's update
+  preshuffled the epoch's rows put in order on the host before the epoch
+              (not timed) and sliced in the loop: the gather's cost, with
+              the data still read from memory
+  tf-gather   the epoch's rows gathered in order by TensorFlow's own Gather
+              kernel before the compiled loop (timed), sliced in the loop:
+              what tfmodel's training loop does
 
 XLA options go in XLA_FLAGS as usual, e.g.
 XLA_FLAGS=--xla_backend_extra_options=xla_cpu_use_multi_output_fusion. Not

@@ -31,10 +31,6 @@ func (m *Sequential) Evaluate(x tensor.Float32, y tensor.Tensor, opts EvaluateOp
 	if err != nil {
 		return nil, fmt.Errorf("tfmodel: %w", err)
 	}
-	net := m.net
-	if _, err := m.session.Run(nil, nil, []*tf.Operation{net.evalReset}); err != nil {
-		return nil, fmt.Errorf("tfmodel: evaluate: reset metrics: %w", err)
-	}
 	steps := ceilDiv(n, batchSize)
 	bar := newProgbar(opts.Progress, steps)
 	if kind, ok := m.inferenceKind(); ok && n >= batchSize {
@@ -87,9 +83,7 @@ func (m *Sequential) evaluateBatches(x tensor.Float32, y tensor.Tensor, batchSiz
 			return nil, err
 		}
 		for i, t := range terms {
-			for j, v := range t {
-				sums[j] += v
-			}
+			addTerms(sums, t)
 			if step := first + i + 1; bar.wants(step) || step == steps {
 				logs = m.net.meanLogs(sums)
 				bar.update(step, logs)
@@ -97,6 +91,14 @@ func (m *Sequential) evaluateBatches(x tensor.Float32, y tensor.Tensor, batchSiz
 		}
 	}
 	return logs, nil
+}
+
+// addTerms adds a batch's terms to sums, the running totals, in float32:
+// what the graph's AssignAddVariableOp of each running mean does.
+func addTerms(sums, terms []float32) {
+	for j := range sums {
+		sums[j] += terms[j]
+	}
 }
 
 // evalBatchTerms is what evalUpdate would add to the running means for

@@ -182,9 +182,7 @@ func (m *Sequential) evaluateChunks(loop *evalLoop, x tensor.Float32, y tensor.T
 		for i, t := range terms {
 			ch := group[i]
 			for row := range ch.next - ch.step {
-				for j := range sums {
-					sums[j] += t[row*len(sums)+j]
-				}
+				addTerms(sums, t[row*len(sums):])
 			}
 			if bar.wants(ch.next) || ch.next == steps {
 				logs = m.net.meanLogs(sums)
@@ -197,9 +195,7 @@ func (m *Sequential) evaluateChunks(loop *evalLoop, x tensor.Float32, y tensor.T
 		if err != nil {
 			return nil, fmt.Errorf("tfmodel: evaluate: batch %d: %w", steps, err)
 		}
-		for j, v := range t {
-			sums[j] += v
-		}
+		addTerms(sums, t)
 		logs = m.net.meanLogs(sums)
 		bar.update(steps, logs)
 	}

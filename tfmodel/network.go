@@ -27,10 +27,13 @@ type network struct {
 	init         *tf.Operation         // initialises weights, optimizer state and metrics
 
 	// Inference and evaluation on fed batches.
-	x, y        tf.Output // the examples, float32 [-1, input...]; the targets
-	outputs     tf.Output // float32 [-1, output...]
+	x, y      tf.Output   // the examples, float32 [-1, input...]; the targets
+	outputs   tf.Output   // float32 [-1, output...]
+	evalTerms []tf.Output // what a batch adds to the running means: the loss's and each metric's sum, then N
+	// The graph's own running means of an evaluation, as Keras keeps
+	// them: Evaluate adds evalTerms up in Go instead (addTerms), so that
+	// batches run at once; the tests hold its sums to these.
 	evalUpdate  *tf.Operation
-	evalTerms   []tf.Output // what evalUpdate adds for a batch: the loss's and each metric's sum, then N
 	evalResults []tf.Output // running means since evalReset: the loss, then each metric
 	evalReset   *tf.Operation
 
