@@ -9,6 +9,7 @@ import (
 
 	tf "github.com/galeone/tensorflow/tensorflow/go"
 
+	"github.com/gokeras/fashion/internal/tfrelease"
 	"github.com/gokeras/fashion/tensor"
 )
 
@@ -45,6 +46,13 @@ func (m *Model) Predict(x tensor.Float32) (tensor.Float32, error) {
 	}
 	res, err := m.run(map[tf.Output]*tf.Tensor{m.feeds[DefaultSignature][in.Name]: t},
 		[]tf.Output{m.fetch[DefaultSignature][out.Name]})
+	// The tensors' C memory goes back now, not when the garbage collector
+	// gets to their finalizers: a server calling Predict in a loop would
+	// otherwise hold many calls' worth of it.
+	tfrelease.Release(t)
+	if err == nil {
+		defer tfrelease.Release(res...)
+	}
 	if errors.Is(err, ErrClosed) {
 		return tensor.Float32{}, err
 	}

@@ -11,6 +11,7 @@ import (
 	tf "github.com/galeone/tensorflow/tensorflow/go"
 	corepb "github.com/galeone/tensorflow/tensorflow/go/core/protobuf/for_core_protos_go_proto"
 
+	"github.com/gokeras/fashion/internal/tfrelease"
 	"github.com/gokeras/fashion/savedmodel"
 )
 
@@ -228,7 +229,15 @@ func (s *Server) runDirect(ctx context.Context, sv *servable, sig string, feeds 
 
 // runSession converts, runs and converts back.
 func runSession(sess *savedmodel.Model, sig string, feeds map[string]*Tensor, fetch []string) ([]*Tensor, error) {
+	// The C memory of the feeds and results goes back as soon as the
+	// values are copied, not when the garbage collector finalizes them:
+	// under load a server would otherwise hold many requests' worth.
 	tfFeeds := make(map[string]*tf.Tensor, len(feeds))
+	defer func() {
+		for _, t := range tfFeeds {
+			tfrelease.Release(t)
+		}
+	}()
 	for name, t := range feeds {
 		tt, err := t.toTF()
 		if err != nil {
@@ -237,6 +246,9 @@ func runSession(sess *savedmodel.Model, sig string, feeds map[string]*Tensor, fe
 		tfFeeds[name] = tt
 	}
 	res, err := sess.Run(sig, tfFeeds, fetch...)
+	for _, t := range res {
+		defer tfrelease.Release(t)
+	}
 	if err != nil {
 		var re *savedmodel.RunError
 		if errors.As(err, &re) {
