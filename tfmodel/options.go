@@ -42,7 +42,7 @@ type CompileOptions struct {
 	// examples, fed as one tensor: the same batches, the per-batch path's
 	// bits, and Evaluate's progress bar updated per chunk. A chunk holds
 	// about 8 MiB of examples at most, whatever K (a run's feed is a copy
-	// of them), and smaller still so that a run per core shares the work
+	// of them), and smaller still so that two runs per core share the work
 	// (see Predict and Evaluate). A last partial batch,
 	// and calls on fewer examples than a batch, take the per-batch path.
 	// Their loops are built on first use, each adding to the first call's

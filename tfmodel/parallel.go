@@ -6,17 +6,24 @@ import (
 	"sync/atomic"
 )
 
-// inferenceRuns is how many prediction runs go at a time: one per core.
+// inferenceRuns is how many prediction runs go at a time: two per core.
 // A batch's predictions do not depend on the others', and a batch of 32
 // keeps less than two cores busy: measured on two cores, the tutorial's
 // 10,000 test images predicted two runs at a time took 0.6-0.75x the time
 // of one run after another, per batch and in XLA's chunks alike; with
-// Threads.IntraOp 1 (each op in its run's thread) 0.5x.
+// Threads.IntraOp 1 (each op in its run's thread) 0.5x. A run also spends
+// part of its time outside TensorFlow's kernels (the feeds copied in and
+// the results out, the executor's setup), which a second run per core
+// fills: four runs at a time against two on the same two cores (Intel
+// Xeon, alternated twice), per-batch prediction 416-428k images/s against
+// 322-344k, evaluation 317-338k against 286-288k, XLA's chunks 822-887k
+// against 749-758k predicting and 775-784k against 664-696k evaluating;
+// six or eight at a time did no better than four.
 func (m *Sequential) inferenceRuns() int {
 	if m.runsAtOnce > 0 {
 		return m.runsAtOnce
 	}
-	return runtime.NumCPU()
+	return 2 * runtime.NumCPU()
 }
 
 // inParallel calls run(0), ..., run(n-1), up to parallel of them at a

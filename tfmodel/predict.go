@@ -15,7 +15,7 @@ import (
 // JITCompile, a session run predicts up to K whole batches (see
 // CompileOptions).
 //
-// Its session runs go one per core at a time, from goroutines of their
+// Its session runs go two per core at a time, from goroutines of their
 // own: a batch's outputs do not depend on the others', and they are the
 // bits a run alone gives. Evaluate's runs do the same, and it adds their
 // sums up in the batches' order.

@@ -25,7 +25,7 @@ type Sequential struct {
 	session    *tf.Session
 	pos        Position // where training stands; see Position
 	run        runState // the last Fit's settings, which checkpoints record
-	runsAtOnce int      // Predict's concurrent runs; 0: one per core (inferenceRuns)
+	runsAtOnce int      // Predict's concurrent runs; 0: two per core (inferenceRuns)
 }
 
 // ErrNotCompiled is returned by every method that needs the graph before
