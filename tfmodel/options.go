@@ -87,7 +87,11 @@ type Threads struct {
 	// evaluation of the test set at batch 32 2.0-2.3x faster (two runs at
 	// a time, each op in one thread, instead of ops split over a pool that
 	// the two runs share), a per-step training epoch 1.4x slower, an XLA
-	// epoch (JITCompile) the same.
+	// epoch (JITCompile) the same. The bits may change with it: with
+	// oneDNN off (Eigen's MatMul) the tutorial's predictions after an
+	// epoch differed in the last bits between IntraOp 1 and the default
+	// (the training history did not); with oneDNN on they were the same.
+	// Keras runs with the default.
 	IntraOp int
 	// InterOp 0 runs a session run's operations one after another in the
 	// calling goroutine's thread, as savedmodel runs a signature: a small
