@@ -233,8 +233,12 @@ func runSession(sess *savedmodel.Model, sig string, feeds map[string]*Tensor, fe
 	// values are copied, not when the garbage collector finalizes them:
 	// under load a server would otherwise hold many requests' worth.
 	tfFeeds := make(map[string]*tf.Tensor, len(feeds))
+	var res map[string]*tf.Tensor
 	defer func() {
 		for _, t := range tfFeeds {
+			tfrelease.Release(t)
+		}
+		for _, t := range res {
 			tfrelease.Release(t)
 		}
 	}()
@@ -246,9 +250,6 @@ func runSession(sess *savedmodel.Model, sig string, feeds map[string]*Tensor, fe
 		tfFeeds[name] = tt
 	}
 	res, err := sess.Run(sig, tfFeeds, fetch...)
-	for _, t := range res {
-		defer tfrelease.Release(t)
-	}
 	if err != nil {
 		var re *savedmodel.RunError
 		if errors.As(err, &re) {

@@ -250,7 +250,9 @@ func (n *network) buildTraining(root *op.Scope, m *Sequential, opts CompileOptio
 	s := root.SubScope("train")
 	n.batch = op.Placeholder(s.SubScope("batch"), tf.Int32, op.PlaceholderShape(tf.MakeShape(-1)))
 	step, err := addTrainStep(root, s, m, opts, metrics, n.names, stepInputs{
-		layers: n.layers, weights: n.weights, dataX: n.dataX, dataY: n.dataY, batch: n.batch,
+		layers: n.layers, weights: n.weights,
+		x: op.ResourceGather(s.SubScope("images"), n.dataX.Handle, n.batch, tf.Float),
+		y: op.ResourceGather(s.SubScope("labels"), n.dataY.Handle, n.batch, targetDType),
 	})
 	if err != nil {
 		return err

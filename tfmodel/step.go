@@ -17,33 +17,25 @@ type trainStep struct {
 }
 
 // stepInputs are what a step is built on: the built layers and their
-// trainable weights, and the batch: either the resident data and the
-// batch's indices into it (the per-step path), or the batch's examples
-// and targets themselves (the training loop's body).
+// trainable weights, and the batch's examples and targets (gathered from
+// the resident data by the per-step path, sliced from the run's batches
+// by the training loop's body).
 type stepInputs struct {
-	layers       []graph.Built
-	weights      []*graph.Variable
-	dataX, dataY *graph.Variable
-	batch        tf.Output // int32 [B]
-	x, y         tf.Output // the batch, when dataX is nil
+	layers  []graph.Built
+	weights []*graph.Variable
+	x, y    tf.Output
 }
 
 // addTrainStep adds a training step in scope s ("train"), its optimizer
-// state and running means at root: the batch's examples and targets
-// gathered from the resident data, the layers' forward pass in training
-// mode, the loss, its gradients through TF_AddGradients, the optimizer's
+// state and running means at root, on the batch in: the layers' forward
+// pass in training mode, the loss, its gradients through TF_AddGradients, the optimizer's
 // update (for Adam, the fused ResourceApplyAdam kernel in the scope
 // "adam", exactly what Adam.Minimize adds) and the metrics' updates.
 // Both the per-step path (buildTraining) and the loop's body
 // (buildTrainLoop) are this, so that they run the same kernels.
 func addTrainStep(root, s *op.Scope, m *Sequential, opts CompileOptions, metrics []graph.Metric, names []string, in stepInputs) (trainStep, error) {
-	x, y := in.x, in.y
-	if in.dataX != nil {
-		x = op.ResourceGather(s.SubScope("images"), in.dataX.Handle, in.batch, tf.Float)
-		y = op.ResourceGather(s.SubScope("labels"), in.dataY.Handle, in.batch, in.dataY.DType)
-	}
-	pred := forwardPass(s, in.layers, x, true)
-	loss := opts.Loss.Compute(s, y, pred)
+	pred := forwardPass(s, in.layers, in.x, true)
+	loss := opts.Loss.Compute(s, in.y, pred)
 	grads, err := graph.Gradients(s, loss.Wrt, loss.Grad, in.weights)
 	if err != nil {
 		return trainStep{}, err
@@ -56,7 +48,7 @@ func addTrainStep(root, s *op.Scope, m *Sequential, opts CompileOptions, metrics
 	if err != nil {
 		return trainStep{}, err
 	}
-	updates, _ := updateMetrics(s.SubScope("metrics"), means, loss.Mean, metrics, pred.Out, y, tensor.Size(m.targetShape(opts.Loss)))
+	updates, _ := updateMetrics(s.SubScope("metrics"), means, loss.Mean, metrics, pred.Out, in.y, tensor.Size(m.targetShape(opts.Loss)))
 	updates = append(append(updates, apply), pred.Updates...)
 	done := op.NoOp(s.WithControlDependencies(updates...).SubScope("step"))
 	return trainStep{done: done, optState: st, means: means}, s.Err()
