@@ -32,6 +32,15 @@ Variants (default: all):
   tf-gather   the epoch's rows gathered in order by TensorFlow's own Gather
               kernel before the compiled loop (timed), sliced in the loop:
               what tfmodel's training loop does
+  no-sqrt     as tf-gather, Adam's update without its square root (v for
+              sqrt(v)): what the square root costs
+  no-div      as tf-gather, Adam's update multiplying where it divides
+  flat-gather the batch gathered in the loop from a [N, 784] view of the
+              data, whole rows of pixels, instead of [N, 28, 28]
+  pipelined   as tf-gather, the next step's batch sliced during this step
+              (carried through the loop), for XLA to run on the other thread
+  halves      as tf-gather, the batch's two halves of 16 through forward and
+              backward as two independent chains, their gradients added
 
 XLA options go in XLA_FLAGS as usual, e.g.
 XLA_FLAGS=--xla_backend_extra_options=xla_cpu_use_multi_output_fusion. Not
@@ -49,7 +58,10 @@ import tensorflow as tf
 
 import bench_peers_common as common
 
-VARIANTS = ["whole", "sgd", "no-gather", "no-metrics", "packed", "mv-packed", "split2", "dw-reduce", "preshuffled", "tf-gather"]
+VARIANTS = ["whole", "sgd", "no-gather", "no-metrics", "packed", "mv-packed", "split2", "dw-reduce", "preshuffled", "tf-gather",
+            "no-sqrt", "no-div", "flat-gather", "pipelined", "halves"]
+# Variants that train on the epoch's rows gathered before the compiled loop.
+PREGATHERED = ("preshuffled", "tf-gather", "no-sqrt", "no-div", "pipelined", "halves")
 LR, B1, B2, EPS = common.LEARNING_RATE, common.BETA_1, common.BETA_2, common.EPSILON
 
 
@@ -69,9 +81,13 @@ def split_params(ws):
     return [w1[:, :h], w1[:, h:], b1[:h], b1[h:], w2[:h], w2[h:], b2]
 
 
-def adam(w, m, v, g, alpha):
+def adam(w, m, v, g, alpha, variant=""):
     m = m + (g - m) * (1 - B1)
     v = v + (tf.square(g) - v) * (1 - B2)
+    if variant == "no-sqrt":
+        return w - (m * alpha) / (v + EPS), m, v
+    if variant == "no-div":
+        return w - (m * alpha) * (tf.sqrt(v) + EPS), m, v
     return w - (m * alpha) / (tf.sqrt(v) + EPS), m, v
 
 
@@ -89,7 +105,14 @@ def epoch_fn(variant):
 
     @tf.function(jit_compile=True)
     def epoch(xs, ys, batches, t0, state):
-        def body(i, t, loss_sum, correct, state):
+        n = tf.shape(batches)[0]
+
+        def pipelined_body(i, t, loss_sum, correct, state, x, y):
+            j = tf.minimum(i + 1, n - 1)
+            following = (tf.slice(xs, [j * 32, 0, 0], [32, 28, 28]), tf.slice(ys, [j * 32], [32]))
+            return body(i, t, loss_sum, correct, state, (x, y)) + following
+
+        def body(i, t, loss_sum, correct, state, batch=None):
             t = t + 1.0
             alpha = LR * tf.sqrt(1 - tf.pow(B2, t)) / (1 - tf.pow(B1, t))
             if variant == "packed":
@@ -100,15 +123,25 @@ def epoch_fn(variant):
                 ws, ms, vs = state
             if variant == "no-gather":
                 x, y = xs[:32], ys[:32]
-            elif variant in ("preshuffled", "tf-gather"):
+            elif variant == "pipelined":
+                x, y = batch
+            elif variant in PREGATHERED:
                 x = tf.slice(xs, [i * 32, 0, 0], [32, 28, 28])
                 y = tf.slice(ys, [i * 32], [32])
+            elif variant == "flat-gather":
+                x, y = tf.gather(tf.reshape(xs, [-1, common.PIXELS]), batches[i]), tf.gather(ys, batches[i])
             else:
                 x, y = tf.gather(xs, batches[i]), tf.gather(ys, batches[i])
             with tf.GradientTape() as tape:
                 tape.watch(ws)
-                logits = forward_split(x, *ws) if variant == "split2" else forward(x, *ws)
-                loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
+                if variant == "halves":
+                    halves = [forward(x[h * 16:(h + 1) * 16], *ws) for h in (0, 1)]
+                    loss = tf.add_n([tf.reduce_sum(tf.nn.sparse_softmax_cross_entropy_with_logits(
+                        labels=y[h * 16:(h + 1) * 16], logits=halves[h])) for h in (0, 1)]) / 32.0
+                    logits = tf.concat(halves, 0)
+                else:
+                    logits = forward_split(x, *ws) if variant == "split2" else forward(x, *ws)
+                    loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
             grads = tape.gradient(loss, ws)
             if variant == "dw-reduce":
                 xf = tf.reshape(x, [-1, common.PIXELS])
@@ -126,15 +159,18 @@ def epoch_fn(variant):
                 new = [adam_mv(w, mv, g, alpha) for w, mv, g in zip(ws, mvs, grads)]
                 state = tuple(list(z) for z in zip(*new))
             else:
-                new = [adam(w, m, v, g, alpha) for w, m, v, g in zip(ws, ms, vs, grads)]
+                new = [adam(w, m, v, g, alpha, variant) for w, m, v, g in zip(ws, ms, vs, grads)]
                 state = tuple(list(z) for z in zip(*new))
             if variant != "no-metrics":
                 loss_sum += loss * 32.0
                 correct += tf.reduce_sum(tf.cast(tf.equal(tf.argmax(logits, axis=1, output_type=tf.int32), y), tf.int32))
             return i + 1, t, loss_sum, correct, state
 
-        n = tf.shape(batches)[0]
-        _, t, loss_sum, correct, state = tf.while_loop(lambda i, *_: i < n, body, (0, t0, 0.0, 0, state))
+        if variant == "pipelined":
+            first = (tf.slice(xs, [0, 0, 0], [32, 28, 28]), tf.slice(ys, [0], [32]))
+            _, t, loss_sum, correct, state, _, _ = tf.while_loop(lambda i, *_: i < n, pipelined_body, (0, t0, 0.0, 0, state) + first)
+        else:
+            _, t, loss_sum, correct, state = tf.while_loop(lambda i, *_: i < n, body, (0, t0, 0.0, 0, state))
         return loss_sum, correct, t, state
 
     return epoch
@@ -188,7 +224,7 @@ def main():
             start = time.perf_counter()
             if v == "preshuffled":
                 loss_sum, correct, step[v], state[v] = fns[v](px, py, batches, step[v], state[v])
-            elif v == "tf-gather":
+            elif v in PREGATHERED:
                 loss_sum, correct, step[v], state[v] = tf_gather_epoch(fns[v], xs, ys, batches, step[v], state[v])
             else:
                 loss_sum, correct, step[v], state[v] = fns[v](xs, ys, batches, step[v], state[v])
