@@ -26,11 +26,12 @@ type stepInputs struct {
 	x, y    tf.Output
 }
 
-// addTrainStep adds a training step in scope s ("train"), its optimizer
-// state and running means at root, on the batch in: the layers' forward
-// pass in training mode, the loss, its gradients through TF_AddGradients, the optimizer's
-// update (for Adam, the fused ResourceApplyAdam kernel in the scope
-// "adam", exactly what Adam.Minimize adds) and the metrics' updates.
+// addTrainStep adds a training step on the batch of in, in scope s
+// ("train"), with its optimizer state and running means at root: the
+// layers' forward pass in training mode, the loss, its gradients through
+// TF_AddGradients, the optimizer's update (for Adam, the fused
+// ResourceApplyAdam kernel in the scope "adam", exactly what
+// Adam.Minimize adds) and the metrics' updates.
 // Both the per-step path (buildTraining) and the loop's body
 // (buildTrainLoop) are this, so that they run the same kernels.
 func addTrainStep(root, s *op.Scope, m *Sequential, opts CompileOptions, metrics []graph.Metric, names []string, in stepInputs) (trainStep, error) {
