@@ -7,6 +7,10 @@ CPU, run by .venv.peers's Python (scripts/peers-install.sh). Two modes:
          jitted step).
   step   one jitted training step per batch, called from Python with the
          batch's 32 indices into the resident images.
+  scan-bytes
+         scan, the resident training images kept as their bytes and each
+         batch divided by 255 in the step, as Go keeps images that are
+         bytes over 255 (tfmodel's scaledBytes): what that alone gives JAX.
 
 Both then evaluate on the test set, time batch prediction of the 10,000 test
 images at batch 32 (the jitted forward pass, NumPy in, NumPy out, as Keras's
@@ -58,6 +62,8 @@ def build(jax, jnp):
         # running sums are the epoch's loss and accuracy logs, as Keras's.
         params, m, v, t, loss_sum, correct = carry
         x, y = jnp.take(xs, idx, axis=0), jnp.take(ys, idx, axis=0)
+        if x.dtype == jnp.uint8:
+            x = x.astype(jnp.float32) / jnp.float32(255)
         (loss, logits), g = jax.value_and_grad(loss_of, has_aux=True)(params, x, y)
         t = t + 1
         tf32 = t.astype(jnp.float32)
@@ -98,7 +104,7 @@ def build(jax, jnp):
 
 
 def main():
-    args = common.parse_args(__doc__, ["scan", "step"])
+    args = common.parse_args(__doc__, ["scan", "step", "scan-bytes"])
     pin_threads(args.intra)
     import jax
     import jax.numpy as jnp
@@ -108,7 +114,11 @@ def main():
     fns = build(jax, jnp)
     x_train, y_train = common.load_split(args.data, "train")
     x_test, y_test = common.load_split(args.data, "t10k")
-    xs, ys = jax.device_put(x_train), jax.device_put(y_train)  # resident for the whole run
+    resident = x_train
+    if args.mode == "scan-bytes":
+        resident = np.rint(x_train * 255).astype(np.uint8)
+        assert np.array_equal(common.SCALE[resident], x_train)
+    xs, ys = jax.device_put(resident), jax.device_put(y_train)  # resident for the whole run
 
     params = {k: jnp.asarray(v) for k, v in common.glorot_params(args.seed).items()}
     zeros = lambda: {k: jnp.zeros_like(v) for k, v in params.items()}
@@ -120,7 +130,7 @@ def main():
         full, rest = common.epoch_batches(args.seed, e, n, args.batch_size)
         params, m, v, t = carry[:4]
         carry = (params, m, v, t, jnp.float32(0), jnp.int32(0))
-        if args.mode == "scan":
+        if args.mode in ("scan", "scan-bytes"):
             carry = fns["epoch"](carry, xs, ys, full)
         else:
             for idx in full:

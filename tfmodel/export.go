@@ -123,10 +123,6 @@ func (m *Sequential) SignatureKeys() (input, output string) {
 func (m *Sequential) pixelSignature(s *op.Scope, placeholder func(string, tf.DataType) tf.Output, named func(typ, name string, in []tf.Input, attrs map[string]any) tf.Output, forward func(*op.Scope, tf.Output) tf.Output) (pixels, probs tf.Output) {
 	pixels = placeholder("pixels", tf.Uint8)
 	ps := s.SubScope("scale")
-	// A placeholder, not a constant: TensorFlow's optimizer turns division
-	// by a constant into multiplication by its reciprocal, which is 1 ulp
-	// off for half the byte values.
-	divisor := op.PlaceholderWithDefault(ps.SubScope("255"), op.Const(ps.SubScope("const"), float32(255)), tf.ScalarShape())
-	scaled := op.RealDiv(ps.SubScope("div"), op.Cast(ps.SubScope("cast"), pixels, tf.Float), divisor)
+	scaled := decodeBytes(ps, pixels, byteDivisor(ps.SubScope("divisor")))
 	return pixels, named("Identity", "pixel_probabilities", []tf.Input{forward(s.SubScope("predict_pixels"), scaled)}, nil)
 }

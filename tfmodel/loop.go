@@ -30,14 +30,34 @@ import (
 // whole rows), and each step slices its batch out of them. XLA's gather
 // inside the loop copies element by element: for the tutorial's batch of
 // 32 images it took about 30 µs of a 170 µs step. The price is memory:
-// the run's K×B examples once more while it runs.
+// the run's K×B examples once more while it runs (as bytes when they
+// are resident as bytes, scaledBytes: the gather and the batch's slice
+// then move a quarter of the memory).
+//
+// The loop is built twice, over the resident examples as floats and over
+// their bytes (see scaledBytes): a function's arguments have one type.
+// Both take the same fed indices; a Fit runs the one its data needs, and
+// XLA compiles only what runs.
 type trainLoop struct {
-	indices tf.Output     // int32 [K, B]: row k is step k's batch
-	steps   tf.Output     // int32 scalar: how many of the rows to train on
+	indices       tf.Output // int32 [K, B]: row k is step k's batch
+	steps         tf.Output // int32 scalar: how many of the rows to train on
+	floats, bytes loopOver  // the loop over dataX, and over dataBytes
+	k             int       // steps per run (chunks end on multiples of k)
+	jit           bool
+}
+
+// loopOver is the loop over one of the resident variables of examples.
+type loopOver struct {
 	run     *tf.Operation // the loop, or the XLA-compiled call of it
 	results []tf.Output   // the running means after the run: the loss, then each metric
-	k       int           // steps per run (chunks end on multiples of k)
-	jit     bool
+}
+
+// over is the loop over the examples as the Fit holds them.
+func (l *trainLoop) over(asBytes bool) loopOver {
+	if asBytes {
+		return l.bytes
+	}
+	return l.floats
 }
 
 // Function and node names of the loop in the model's graph.
@@ -58,9 +78,30 @@ func (n *network) buildTrainLoop(m *Sequential, opts CompileOptions, metrics []g
 	if k < 1 {
 		return nil, fmt.Errorf("training loop: %d steps per run", k)
 	}
-	body, resources, err := n.loopBody(m, opts, metrics)
-	if err != nil {
+	s := op.NewScopeWithGraph(n.graph).SubScope(loopScope)
+	l := &trainLoop{k: k, jit: jit}
+	l.indices = op.Placeholder(s.SubScope("indices"), tf.Int32, op.PlaceholderShape(tf.MakeShape(-1, -1)))
+	l.steps = op.Placeholder(s.SubScope("steps"), tf.Int32, op.PlaceholderShape(tf.ScalarShape()))
+	if err := s.Err(); err != nil {
 		return nil, fmt.Errorf("training loop: %w", err)
+	}
+	var err error
+	if l.floats, err = n.buildLoopOver(m, opts, metrics, l, n.dataX, ""); err != nil {
+		return nil, fmt.Errorf("training loop: %w", err)
+	}
+	if l.bytes, err = n.buildLoopOver(m, opts, metrics, l, n.dataBytes, "_bytes"); err != nil {
+		return nil, fmt.Errorf("training loop over bytes: %w", err)
+	}
+	return l, nil
+}
+
+// buildLoopOver adds l's loop over the resident examples data (dataX or
+// dataBytes), its functions' and operations' names ending in suffix.
+func (n *network) buildLoopOver(m *Sequential, opts CompileOptions, metrics []graph.Metric, l *trainLoop, data *graph.Variable, suffix string) (loopOver, error) {
+	var over loopOver
+	body, resources, err := n.loopBody(m, opts, metrics, data.DType, loopBody+suffix)
+	if err != nil {
+		return over, err
 	}
 	// The model's handles of the variables the body takes, by name: the
 	// body's VarHandleOps have the same names and shared names.
@@ -68,42 +109,44 @@ func (n *network) buildTrainLoop(m *Sequential, opts CompileOptions, metrics []g
 	for i, name := range resources {
 		h := n.graph.Operation(name)
 		if h == nil || h.Type() != "VarHandleOp" {
-			return nil, fmt.Errorf("training loop: the step uses %s, which the model does not have", name)
+			return over, fmt.Errorf("the step uses %s, which the model does not have", name)
 		}
 		handles[i] = h.Output(0)
 	}
-	dtypes := append([]tf.DataType{tf.Int32, tf.Int32, tf.Float, n.dataY.DType}, repeat(tffunc.Resource, len(resources))...)
-	cond, err := loopCondition(loopCond, dtypes)
+	dtypes := []tf.DataType{tf.Int32, tf.Int32, data.DType, n.dataY.DType}
+	if data.DType == tf.Uint8 {
+		dtypes = append(dtypes, tf.Float) // the divisor
+	}
+	dtypes = append(dtypes, repeat(tffunc.Resource, len(resources))...)
+	cond, err := loopCondition(loopCond+suffix, dtypes)
 	if err != nil {
-		return nil, fmt.Errorf("training loop: %w", err)
+		return over, err
 	}
 
-	s := op.NewScopeWithGraph(n.graph).SubScope(loopScope)
-	l := &trainLoop{k: k, jit: jit}
-	l.indices = op.Placeholder(s.SubScope("indices"), tf.Int32, op.PlaceholderShape(tf.MakeShape(-1, -1)))
-	l.steps = op.Placeholder(s.SubScope("steps"), tf.Int32, op.PlaceholderShape(tf.ScalarShape()))
+	s := op.NewScopeWithGraph(n.graph).SubScope(loopScope + suffix)
 	// [K, B, example...]: row k is step k's batch.
-	examples := op.ResourceGather(s.SubScope("examples"), n.dataX.Handle, l.indices, tf.Float)
+	examples := op.ResourceGather(s.SubScope("examples"), data.Handle, l.indices, data.DType)
 	targets := op.ResourceGather(s.SubScope("targets"), n.dataY.Handle, l.indices, n.dataY.DType)
-	inputs := append([]tf.Output{op.Const(s.SubScope("first"), int32(0)), l.steps, examples, targets}, handles...)
-	if err := s.Err(); err != nil {
-		return nil, fmt.Errorf("training loop: %w", err)
+	inputs := []tf.Output{op.Const(s.SubScope("first"), int32(0)), l.steps, examples, targets}
+	if data.DType == tf.Uint8 {
+		inputs = append(inputs, byteDivisor(s.SubScope("divisor")))
 	}
-	if !jit {
-		l.run, err = tffunc.AddWhile(n.graph, tffunc.While{Name: loopScope + "/while", Inputs: inputs, Cond: cond, Body: body, Lowered: true})
+	inputs = append(inputs, handles...)
+	if err := s.Err(); err != nil {
+		return over, err
+	}
+	if !l.jit {
+		over.run, err = tffunc.AddWhile(n.graph, tffunc.While{Name: loopScope + suffix + "/while", Inputs: inputs, Cond: cond, Body: body, Lowered: true})
 	} else {
-		l.run, err = addCompiledWhile(n.graph, loopScope+"/call", inputs, dtypes, cond, body)
+		over.run, err = addCompiledWhile(n.graph, loopScope+suffix+"/call", loopChunk+suffix, inputs, dtypes, cond, body)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("training loop: %w", err)
+		return over, err
 	}
 	for _, mean := range n.trainMetrics {
-		l.results = append(l.results, mean.Read(s, l.run))
+		over.results = append(over.results, mean.Read(s, over.run))
 	}
-	if err := s.Err(); err != nil {
-		return nil, fmt.Errorf("training loop: %w", err)
-	}
-	return l, nil
+	return over, s.Err()
 }
 
 // loopBody is the While loop's body: (step, steps, examples, targets,
@@ -111,11 +154,11 @@ func (n *network) buildTrainLoop(m *Sequential, opts CompileOptions, metrics []g
 // one training step on the batch examples[step], targets[step],
 // addTrainStep as buildTraining's. resources are the names of the
 // variables, in the order of the arguments after targets.
-func (n *network) loopBody(m *Sequential, opts CompileOptions, metrics []graph.Metric) (*fpb.FunctionDef, []string, error) {
+func (n *network) loopBody(m *Sequential, opts CompileOptions, metrics []graph.Metric, examplesDType tf.DataType, name string) (*fpb.FunctionDef, []string, error) {
 	root := op.NewScope()
 	step := op.Placeholder(root.SubScope("loop_step"), tf.Int32, op.PlaceholderShape(tf.ScalarShape()))
 	steps := op.Placeholder(root.SubScope("loop_steps"), tf.Int32, op.PlaceholderShape(tf.ScalarShape()))
-	examples := op.Placeholder(root.SubScope("loop_examples"), tf.Float, op.PlaceholderShape(tf.MakeShape(append([]int64{-1}, n.dataX.Shape...)...)))
+	examples := op.Placeholder(root.SubScope("loop_examples"), examplesDType, op.PlaceholderShape(tf.MakeShape(append([]int64{-1}, n.dataX.Shape...)...)))
 	targets := op.Placeholder(root.SubScope("loop_targets"), n.dataY.DType, op.PlaceholderShape(tf.MakeShape(append([]int64{-1}, n.dataY.Shape...)...)))
 	variable := func(name string, dtype tf.DataType, shape []int64) (*graph.Variable, error) {
 		return graph.NewVariable(root, name, dtype, shape, tf.Output{})
@@ -141,6 +184,11 @@ func (n *network) loopBody(m *Sequential, opts CompileOptions, metrics []graph.M
 	s := root.SubScope("train")
 	axis := op.Const(s.SubScope("batch_axis"), int32(0))
 	x := op.GatherV2(s.SubScope("batch_examples"), examples, step, axis)
+	var divisor tf.Output // examples of bytes: byteDivisor's, an argument so that XLA does not see the constant
+	if examplesDType == tf.Uint8 {
+		divisor = op.Placeholder(root.SubScope("loop_divisor"), tf.Float, op.PlaceholderShape(tf.ScalarShape()))
+		x = decodeBytes(s.SubScope("decode"), x, divisor)
+	}
 	y := op.GatherV2(s.SubScope("batch_targets"), targets, step, axis)
 	st, err := addTrainStep(root, s, m, opts, metrics, n.names, stepInputs{layers: layers, weights: weights, x: x, y: y})
 	if err != nil {
@@ -159,6 +207,10 @@ func (n *network) loopBody(m *Sequential, opts CompileOptions, metrics []graph.M
 		op.Identity(after.SubScope("targets"), targets),
 	}
 	inputs := []tf.Output{step, steps, examples, targets}
+	if divisor.Op != nil {
+		inputs = append(inputs, divisor)
+		outputs = append(outputs, op.Identity(after.SubScope("divisor"), divisor))
+	}
 	var resources []string
 	g, err := root.Finalize()
 	if err != nil {
@@ -175,7 +227,7 @@ func (n *network) loopBody(m *Sequential, opts CompileOptions, metrics []graph.M
 		// is not.
 		outputs = append(outputs, identityAfter(g, o.Name(), h, done))
 	}
-	fdef, err := tffunc.Define(g, loopBody, tffunc.Signature{Inputs: inputs, Outputs: outputs, ControlOutputs: []*tf.Operation{done}})
+	fdef, err := tffunc.Define(g, name, tffunc.Signature{Inputs: inputs, Outputs: outputs, ControlOutputs: []*tf.Operation{done}})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -213,7 +265,7 @@ func loopCondition(name string, dtypes []tf.DataType) (*fpb.FunctionDef, error) 
 // loop's last step: tffunc.Define keeps only what computes a result, and
 // the running means' reads wait for the call. Its name, "steps", is part
 // of the function's definition in the graph.
-func addCompiledWhile(g *tf.Graph, name string, inputs []tf.Output, dtypes []tf.DataType, cond, body *fpb.FunctionDef) (*tf.Operation, error) {
+func addCompiledWhile(g *tf.Graph, name, function string, inputs []tf.Output, dtypes []tf.DataType, cond, body *fpb.FunctionDef) (*tf.Operation, error) {
 	addLoop := func(_ *op.Scope, fg *tf.Graph, args []tf.Output) ([]tf.Output, error) {
 		loop, err := tffunc.AddWhile(fg, tffunc.While{Name: "while", Inputs: args, Cond: cond, Body: body})
 		if err != nil {
@@ -222,7 +274,7 @@ func addCompiledWhile(g *tf.Graph, name string, inputs []tf.Output, dtypes []tf.
 		return []tf.Output{loop.Output(0)}, nil
 	}
 	return tffunc.AddCompiled(g, tffunc.Compiled{
-		Call: name, Name: loopChunk, Inputs: inputs, DTypes: dtypes, Body: addLoop,
+		Call: name, Name: function, Inputs: inputs, DTypes: dtypes, Body: addLoop,
 		OutputNames: []string{"steps"}, Functions: []*fpb.FunctionDef{cond, body},
 	})
 }

@@ -27,6 +27,7 @@ func (m *Sequential) trainEpochLoop(ctx context.Context, loop *trainLoop, epoch 
 			return nil, fmt.Errorf("tfmodel: fit: reset metrics: %w", err)
 		}
 	}
+	over := loop.over(m.bytesResident)
 	full := len(order) / batchSize
 	steps := ceilDiv(len(order), batchSize)
 	logs := Logs{}
@@ -45,7 +46,7 @@ func (m *Sequential) trainEpochLoop(ctx context.Context, loop *trainLoop, epoch 
 			if indices, count, err = loop.feeds(order[step*batchSize:next*batchSize], batchSize); err != nil {
 				return logs, fmt.Errorf("tfmodel: fit: batches %d-%d: %w", step+1, next, err)
 			}
-			out, err = m.session.Run(map[tf.Output]*tf.Tensor{loop.indices: indices, loop.steps: count}, loop.results, nil)
+			out, err = m.session.Run(map[tf.Output]*tf.Tensor{loop.indices: indices, loop.steps: count}, over.results, nil)
 		} else {
 			next = step + 1
 			var batch *tf.Tensor

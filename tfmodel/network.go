@@ -38,14 +38,18 @@ type network struct {
 	evalReset   *tf.Operation
 
 	// Training on data resident in the session (dataX, dataY): a step
-	// feeds only the batch's indices.
-	dataX, dataY *graph.Variable
-	loadX, loadY tf.Output // placeholders for the one upload per Fit
-	load         *tf.Operation
-	unload       *tf.Operation // frees the resident data
-	batch        tf.Output     // int32 [-1]: indices into the data
-	trainResults []tf.Output   // running means, read after the step: the loss, then each metric
-	trainReset   *tf.Operation
+	// feeds only the batch's indices. Examples that are bytes over 255
+	// are held as their bytes instead (dataBytes; see scaledBytes), and
+	// dataAsBytes says which of the two holds this Fit's.
+	dataX, dataY           *graph.Variable
+	dataBytes, dataAsBytes *graph.Variable
+	loadX, loadY           tf.Output // placeholders for the one upload per Fit
+	loadBytes, loadAsBytes tf.Output
+	load                   *tf.Operation
+	unload                 *tf.Operation // frees the resident data
+	batch                  tf.Output     // int32 [-1]: indices into the data
+	trainResults           []tf.Output   // running means, read after the step: the loss, then each metric
+	trainReset             *tf.Operation
 	// loop trains several steps per session run (StepsPerExecution,
 	// JITCompile); nil: one step per run.
 	loop *trainLoop
@@ -229,13 +233,21 @@ func (n *network) buildTraining(root *op.Scope, m *Sequential, opts CompileOptio
 	xDims, yDims := batchDims(m.inputShape), batchDims(m.targetShape(opts.Loss))
 	n.loadX = op.Placeholder(ds.SubScope("images"), tf.Float, op.PlaceholderShape(tf.MakeShape(xDims...)))
 	n.loadY = op.Placeholder(ds.SubScope("labels"), targetDType, op.PlaceholderShape(tf.MakeShape(yDims...)))
+	n.loadBytes = op.Placeholder(ds.SubScope("image_bytes"), tf.Uint8, op.PlaceholderShape(tf.MakeShape(xDims...)))
+	n.loadAsBytes = op.Placeholder(ds.SubScope("images_as_bytes"), tf.Bool, op.PlaceholderShape(tf.ScalarShape()))
 	if n.dataX, err = graph.NewVariable(root, "data/train_images", tf.Float, xDims, n.loadX); err != nil {
+		return err
+	}
+	if n.dataBytes, err = graph.NewVariable(root, "data/train_image_bytes", tf.Uint8, xDims, n.loadBytes); err != nil {
+		return err
+	}
+	if n.dataAsBytes, err = graph.NewVariable(root, "data/train_images_as_bytes", tf.Bool, nil, n.loadAsBytes); err != nil {
 		return err
 	}
 	if n.dataY, err = graph.NewVariable(root, "data/train_labels", targetDType, yDims, n.loadY); err != nil {
 		return err
 	}
-	n.load = op.NoOp(ds.WithControlDependencies(n.dataX.Init, n.dataY.Init).SubScope("load"))
+	n.load = op.NoOp(ds.WithControlDependencies(n.dataX.Init, n.dataBytes.Init, n.dataAsBytes.Init, n.dataY.Init).SubScope("load"))
 	// Assigning empty tensors lets TensorFlow free the data between fits.
 	empty := func(name string, dtype tf.DataType, dims []int64) tf.Output {
 		shape := append([]int64{0}, dims[1:]...)
@@ -244,6 +256,7 @@ func (n *network) buildTraining(root *op.Scope, m *Sequential, opts CompileOptio
 	}
 	n.unload = op.NoOp(ds.WithControlDependencies(
 		op.AssignVariableOp(ds.SubScope("free_images"), n.dataX.Handle, empty("empty_images", tf.Float, xDims)),
+		op.AssignVariableOp(ds.SubScope("free_image_bytes"), n.dataBytes.Handle, empty("empty_image_bytes", tf.Uint8, xDims)),
 		op.AssignVariableOp(ds.SubScope("free_labels"), n.dataY.Handle, empty("empty_labels", targetDType, yDims)),
 	).SubScope("unload"))
 
@@ -251,7 +264,7 @@ func (n *network) buildTraining(root *op.Scope, m *Sequential, opts CompileOptio
 	n.batch = op.Placeholder(s.SubScope("batch"), tf.Int32, op.PlaceholderShape(tf.MakeShape(-1)))
 	step, err := addTrainStep(root, s, m, opts, metrics, n.names, stepInputs{
 		layers: n.layers, weights: n.weights,
-		x: op.ResourceGather(s.SubScope("images"), n.dataX.Handle, n.batch, tf.Float),
+		x: n.residentExamples(s.SubScope("images"), n.batch),
 		y: op.ResourceGather(s.SubScope("labels"), n.dataY.Handle, n.batch, targetDType),
 	})
 	if err != nil {

@@ -31,9 +31,10 @@ type CompileOptions struct {
 	// model, as much as a step's arithmetic) once per K steps. A run
 	// first copies its K batches out of the resident data, so that the
 	// steps slice them: Fit holds up to K×B examples more while it runs
-	// (the tutorial's whole epoch, K = 1,875: the 188 MB of training
-	// images once more). The arithmetic is the per-step path's, bit for
-	// bit. The progress bar and
+	// (the tutorial's whole epoch, K = 1,875: the training images once
+	// more, 47 MB, as Fit keeps images that are bytes over 255 as their
+	// bytes; 188 MB of other floats). The arithmetic is the per-step
+	// path's, bit for bit. The progress bar and
 	// BatchEnder callbacks hear of each chunk's last step, and a cancelled
 	// Fit stops at the end of a chunk. 0 or 1 is one step per run.
 	//

@@ -26,6 +26,9 @@ type Sequential struct {
 	pos        Position // where training stands; see Position
 	run        runState // the last Fit's settings, which checkpoints record
 	runsAtOnce int      // Predict's concurrent runs; 0: two per core (inferenceRuns)
+	// bytesResident: the running Fit's examples are in the session as
+	// bytes (network.dataBytes), not floats; see scaledBytes.
+	bytesResident bool
 }
 
 // ErrNotCompiled is returned by every method that needs the graph before

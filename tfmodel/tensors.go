@@ -20,6 +20,10 @@ func float32Tensor(data []float32, shape ...int64) (*tf.Tensor, error) {
 	return tf.ReadTensor(tf.Float, shape, bytes.NewReader(bytesOf(data)))
 }
 
+func uint8Tensor(data []uint8, shape ...int64) (*tf.Tensor, error) {
+	return tf.ReadTensor(tf.Uint8, shape, bytes.NewReader(data))
+}
+
 func int32Tensor(data []int32, shape ...int64) (*tf.Tensor, error) {
 	return tf.ReadTensor(tf.Int32, shape, bytes.NewReader(bytesOf(data)))
 }

@@ -50,6 +50,8 @@ var peerSides = []peerSide{
 		Text: "JAX, whole epoch compiled (`jax.lax.scan`)"},
 	{Name: "jax-scan-eigen", Group: "jax", Script: "bench_peers_jax.py", Mode: "scan", GoXLAOptions: true, Inference: "jax-jit-eigen",
 		Text: "JAX, whole epoch compiled (`jax.lax.scan`), with Go's XLA option (`" + tffunc.YNNDotsOff + "`)"},
+	{Name: "jax-scan-bytes", Group: "jax", Script: "bench_peers_jax.py", Mode: "scan-bytes",
+		Text: "JAX, whole epoch compiled (`jax.lax.scan`), its images resident as bytes and divided by 255 in the step, as Go's"},
 	{Name: "jax-step", Group: "jax", Script: "bench_peers_jax.py", Mode: "step", Latency: true, Inference: "jax-jit",
 		Text: "JAX, jitted step called once per batch"},
 	{Name: "torch-eager", Group: "torch", Script: "bench_peers_torch.py", Mode: "eager", Latency: true, Inference: "torch-eager",

@@ -16,7 +16,7 @@ import (
 )
 
 func TestParsePeers(t *testing.T) {
-	everything := []string{"tf-xla", "jax-scan", "jax-scan-eigen", "jax-step", "torch-eager", "torch-compile", "onnx"}
+	everything := []string{"tf-xla", "jax-scan", "jax-scan-eigen", "jax-scan-bytes", "jax-step", "torch-eager", "torch-compile", "onnx"}
 	tests := []struct {
 		in   string
 		want []string
@@ -24,12 +24,12 @@ func TestParsePeers(t *testing.T) {
 	}{
 		{in: "", want: nil},
 		{in: "all", want: everything},
-		{in: "jax", want: []string{"jax-scan", "jax-scan-eigen", "jax-step"}},
+		{in: "jax", want: []string{"jax-scan", "jax-scan-eigen", "jax-scan-bytes", "jax-step"}},
 		{in: "torch,onnx", want: []string{"torch-eager", "torch-compile", "onnx"}},
 		{in: "onnx, torch-eager", want: []string{"torch-eager", "onnx"}},
 		{in: "jax-step,tf-xla,jax-step", want: []string{"tf-xla", "jax-step"}}, // the run's order, once each
 		{in: "all,jax", want: everything},
-		{in: "pytorch", err: `-peers "pytorch": unknown peer "pytorch"; want a comma-separated list of all, tf-xla, jax, jax-scan, jax-scan-eigen, jax-step, torch, torch-eager, torch-compile, onnx`},
+		{in: "pytorch", err: `-peers "pytorch": unknown peer "pytorch"; want a comma-separated list of all, tf-xla, jax, jax-scan, jax-scan-eigen, jax-scan-bytes, jax-step, torch, torch-eager, torch-compile, onnx`},
 		{in: "jax,JAX", err: `unknown peer "JAX"`},
 		{in: "onnx", err: `-peers "onnx": onnx serves the model torch-eager trains: add torch or torch-eager`},
 		{in: "torch-compile,onnx", err: "onnx serves the model torch-eager trains"},
@@ -56,8 +56,8 @@ func TestParseFlagsPeers(t *testing.T) {
 		err   string
 	}{
 		{name: "none: as before", args: nil, peers: nil, goXLA: false},
-		{name: "peers bring Go's XLA side", args: []string{"-peers", "jax"}, peers: []string{"jax-scan", "jax-scan-eigen", "jax-step"}, goXLA: true},
-		{name: "unless told", args: []string{"-peers", "all", "-go-modes", "step"}, peers: []string{"tf-xla", "jax-scan", "jax-scan-eigen", "jax-step", "torch-eager", "torch-compile", "onnx"}},
+		{name: "peers bring Go's XLA side", args: []string{"-peers", "jax"}, peers: []string{"jax-scan", "jax-scan-eigen", "jax-scan-bytes", "jax-step"}, goXLA: true},
+		{name: "unless told", args: []string{"-peers", "all", "-go-modes", "step"}, peers: []string{"tf-xla", "jax-scan", "jax-scan-eigen", "jax-scan-bytes", "jax-step", "torch-eager", "torch-compile", "onnx"}},
 		{name: "Go XLA without peers", args: []string{"-go-modes", "step,xla"}, goXLA: true},
 		{name: "unknown peer", args: []string{"-peers", "mxnet"}, err: `unknown peer "mxnet"`},
 		{name: "XLA alone", args: []string{"-go-modes", "xla"}, err: `-go-modes "xla": step must be one of them`},
@@ -322,6 +322,31 @@ func TestVerdictWithJAXUnderGoXLAOptions(t *testing.T) {
 		texts = append(texts, row[0])
 	}
 	assert.Contains(t, texts, "JAX: jitted forward, with Go's XLA option")
+}
+
+// TestVerdictWithJAXOnBytes: with JAX's side on images resident as bytes,
+// the verdict compares Go's compiled epoch with it too; its predictions
+// are not a system of the inference table (jax-jit's are the same).
+func TestVerdictWithJAXOnBytes(t *testing.T) {
+	r := new(report)
+	require.NoError(t, readJSON(peerReportFixture, r))
+	i := slices.IndexFunc(r.Peers, func(p peerRun) bool { return p.Side == "jax-scan" })
+	require.GreaterOrEqual(t, i, 0)
+	bytes := r.Peers[i]
+	bytes.Side = "jax-scan-bytes"
+	bytes.EpochSeconds = []float64{9, 0.27, 0.35} // median of epochs 2-3: 0.310
+	bytes.LatencySeconds = nil
+	inference := len(peerInferenceRows(r))
+	r.Peers = append(r.Peers, bytes)
+
+	assert.Equal(t, "Go XLA / JAX lax.scan, median epoch: 0.98× (0.310 s against 0.316 s; target ≤ 0.80: NO); "+
+		"against JAX lax.scan with its images as bytes (0.310 s): 1.00×", xlaVerdict(r))
+	var texts []string
+	for _, row := range peerTrainingRows(r) {
+		texts = append(texts, row[0])
+	}
+	assert.Contains(t, texts, "JAX, whole epoch compiled (`jax.lax.scan`), its images resident as bytes and divided by 255 in the step, as Go's (JAX 0.10.2)")
+	assert.Len(t, peerInferenceRows(r), inference)
 }
 
 // TestChildKeepsItsEnvironment: the runner adds its variables to a
