@@ -149,11 +149,13 @@ func (n *network) buildLoopOver(m *Sequential, opts CompileOptions, metrics []gr
 	return over, s.Err()
 }
 
-// loopBody is the While loop's body: (step, steps, examples, targets,
-// variables...) → (step+1, steps, examples, targets, variables...) after
-// one training step on the batch examples[step], targets[step],
-// addTrainStep as buildTraining's. resources are the names of the
-// variables, in the order of the arguments after targets.
+// loopBody is the While loop's body, the function name: (step, steps,
+// examples, targets, variables...) → (step+1, steps, examples, targets,
+// variables...) after one training step on the batch examples[step],
+// targets[step], addTrainStep as buildTraining's. Examples of
+// examplesDType uint8 are bytes (scaledBytes), and the divisor
+// decodeBytes divides them by comes after targets. resources are the
+// names of the variables, in the order of the last arguments.
 func (n *network) loopBody(m *Sequential, opts CompileOptions, metrics []graph.Metric, examplesDType tf.DataType, name string) (*fpb.FunctionDef, []string, error) {
 	root := op.NewScope()
 	step := op.Placeholder(root.SubScope("loop_step"), tf.Int32, op.PlaceholderShape(tf.ScalarShape()))
@@ -259,7 +261,7 @@ func loopCondition(name string, dtypes []tf.DataType) (*fpb.FunctionDef, error) 
 }
 
 // addCompiledWhile adds the While loop of cond and body inside a function
-// XLA compiles whole, loopChunk, and the call of it, name: the While is
+// XLA compiles whole, function, and the call of it, name: the While is
 // the function's body (tffunc.AddCompiled). The While is not lowered (XLA
 // compiles only the functional While). The function's result is the
 // loop's last step: tffunc.Define keeps only what computes a result, and

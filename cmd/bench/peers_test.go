@@ -300,15 +300,7 @@ func TestRenderSavedPeersRun(t *testing.T) {
 // option, the verdict says how Go's compiled epoch compares with that too,
 // and the side is a row of both tables of its own.
 func TestVerdictWithJAXUnderGoXLAOptions(t *testing.T) {
-	r := new(report)
-	require.NoError(t, readJSON(peerReportFixture, r))
-	i := slices.IndexFunc(r.Peers, func(p peerRun) bool { return p.Side == "jax-scan" })
-	require.GreaterOrEqual(t, i, 0)
-	same := r.Peers[i]
-	same.Side = "jax-scan-eigen"
-	same.EpochSeconds = []float64{9, 0.25, 0.35} // median of epochs 2-3: 0.300
-	same.LatencySeconds = nil
-	r.Peers = append(r.Peers, same)
+	r := reportWithJAXSide(t, "jax-scan-eigen", []float64{9, 0.25, 0.35}) // median of epochs 2-3: 0.300
 
 	assert.Equal(t, "Go XLA / JAX lax.scan, median epoch: 0.98× (0.310 s against 0.316 s; target ≤ 0.80: NO); "+
 		"against JAX lax.scan with Go's XLA option (0.300 s): 1.03×", xlaVerdict(r))
@@ -328,16 +320,8 @@ func TestVerdictWithJAXUnderGoXLAOptions(t *testing.T) {
 // the verdict compares Go's compiled epoch with it too; its predictions
 // are not a system of the inference table (jax-jit's are the same).
 func TestVerdictWithJAXOnBytes(t *testing.T) {
-	r := new(report)
-	require.NoError(t, readJSON(peerReportFixture, r))
-	i := slices.IndexFunc(r.Peers, func(p peerRun) bool { return p.Side == "jax-scan" })
-	require.GreaterOrEqual(t, i, 0)
-	bytes := r.Peers[i]
-	bytes.Side = "jax-scan-bytes"
-	bytes.EpochSeconds = []float64{9, 0.27, 0.35} // median of epochs 2-3: 0.310
-	bytes.LatencySeconds = nil
-	inference := len(peerInferenceRows(r))
-	r.Peers = append(r.Peers, bytes)
+	inference := len(peerInferenceRows(reportWithJAXSide(t, "", nil)))
+	r := reportWithJAXSide(t, "jax-scan-bytes", []float64{9, 0.27, 0.35}) // median of epochs 2-3: 0.310
 
 	assert.Equal(t, "Go XLA / JAX lax.scan, median epoch: 0.98× (0.310 s against 0.316 s; target ≤ 0.80: NO); "+
 		"against JAX lax.scan with its images as bytes (0.310 s): 1.00×", xlaVerdict(r))
@@ -347,6 +331,24 @@ func TestVerdictWithJAXOnBytes(t *testing.T) {
 	}
 	assert.Contains(t, texts, "JAX, whole epoch compiled (`jax.lax.scan`), its images resident as bytes and divided by 255 in the step, as Go's (JAX 0.10.2)")
 	assert.Len(t, peerInferenceRows(r), inference)
+}
+
+// reportWithJAXSide is the real run's report with one more peer run, a
+// copy of its first jax-scan run as side with these epoch times and no
+// latencies; side "": the report as it is.
+func reportWithJAXSide(t *testing.T, side string, epochSeconds []float64) *report {
+	t.Helper()
+	r := new(report)
+	require.NoError(t, readJSON(peerReportFixture, r))
+	if side == "" {
+		return r
+	}
+	i := slices.IndexFunc(r.Peers, func(p peerRun) bool { return p.Side == "jax-scan" })
+	require.GreaterOrEqual(t, i, 0)
+	run := r.Peers[i]
+	run.Side, run.EpochSeconds, run.LatencySeconds = side, epochSeconds, nil
+	r.Peers = append(r.Peers, run)
+	return r
 }
 
 // TestChildKeepsItsEnvironment: the runner adds its variables to a
