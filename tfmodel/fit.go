@@ -245,22 +245,17 @@ func (m *Sequential) upload(x tensor.Float32, y tensor.Tensor) error {
 // uploadAs is upload with the examples' bytes found (codes), or nil to
 // keep the floats; the other variable of examples gets none.
 func (m *Sequential) uploadAs(x tensor.Float32, codes []uint8, y tensor.Tensor) error {
-	dims := dims64(x.Shape)
-	none := append([]int64{0}, dims[1:]...)
 	asBytes := codes != nil
-	var floats, bytes *tf.Tensor
-	var err error
-	if asBytes {
-		floats, err = float32Tensor(nil, none...)
-		if err == nil {
-			bytes, err = uint8Tensor(codes, dims...)
-		}
-	} else {
-		floats, err = float32Tensor(x.Data, dims...)
-		if err == nil {
-			bytes, err = uint8Tensor(nil, none...)
-		}
+	floatData, floatDims := x.Data, dims64(x.Shape)
+	byteDims := append([]int64{0}, floatDims[1:]...)
+	if asBytes { // the bytes get the examples' shape, the floats none
+		floatData, floatDims, byteDims = nil, byteDims, floatDims
 	}
+	floats, err := float32Tensor(floatData, floatDims...)
+	if err != nil {
+		return fmt.Errorf("tfmodel: fit: examples: %w", err)
+	}
+	bytes, err := uint8Tensor(codes, byteDims...)
 	if err != nil {
 		return fmt.Errorf("tfmodel: fit: examples: %w", err)
 	}

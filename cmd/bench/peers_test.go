@@ -304,16 +304,8 @@ func TestVerdictWithJAXUnderGoXLAOptions(t *testing.T) {
 
 	assert.Equal(t, "Go XLA / JAX lax.scan, median epoch: 0.98× (0.310 s against 0.316 s; target ≤ 0.80: NO); "+
 		"against JAX lax.scan with Go's XLA option (0.300 s): 1.03×", xlaVerdict(r))
-	var texts []string
-	for _, row := range peerTrainingRows(r) {
-		texts = append(texts, row[0])
-	}
-	assert.Contains(t, texts, "JAX, whole epoch compiled (`jax.lax.scan`), with Go's XLA option (`--xla_cpu_experimental_ynn_fusion_type=-individual_dot`) (JAX 0.10.2)")
-	texts = nil
-	for _, row := range peerInferenceRows(r) {
-		texts = append(texts, row[0])
-	}
-	assert.Contains(t, texts, "JAX: jitted forward, with Go's XLA option")
+	assert.Contains(t, systemsOf(peerTrainingRows(r)), "JAX, whole epoch compiled (`jax.lax.scan`), with Go's XLA option (`--xla_cpu_experimental_ynn_fusion_type=-individual_dot`) (JAX 0.10.2)")
+	assert.Contains(t, systemsOf(peerInferenceRows(r)), "JAX: jitted forward, with Go's XLA option")
 }
 
 // TestVerdictWithJAXOnBytes: with JAX's side on images resident as bytes,
@@ -325,12 +317,17 @@ func TestVerdictWithJAXOnBytes(t *testing.T) {
 
 	assert.Equal(t, "Go XLA / JAX lax.scan, median epoch: 0.98× (0.310 s against 0.316 s; target ≤ 0.80: NO); "+
 		"against JAX lax.scan with its images as bytes (0.310 s): 1.00×", xlaVerdict(r))
-	var texts []string
-	for _, row := range peerTrainingRows(r) {
-		texts = append(texts, row[0])
-	}
-	assert.Contains(t, texts, "JAX, whole epoch compiled (`jax.lax.scan`), its images resident as bytes and divided by 255 in the step, as Go's (JAX 0.10.2)")
+	assert.Contains(t, systemsOf(peerTrainingRows(r)), "JAX, whole epoch compiled (`jax.lax.scan`), its images resident as bytes and divided by 255 in the step, as Go's (JAX 0.10.2)")
 	assert.Len(t, peerInferenceRows(r), inference)
+}
+
+// systemsOf is a table's first column: the systems its rows are of.
+func systemsOf(rows [][]string) []string {
+	var systems []string
+	for _, row := range rows {
+		systems = append(systems, row[0])
+	}
+	return systems
 }
 
 // reportWithJAXSide is the real run's report with one more peer run, a
