@@ -106,10 +106,11 @@ func (w *Writer) build() (*tf.Graph, *tf.Operation, error) {
 // newSession opens a session on g that runs its ops in the caller's
 // thread (a negative inter-op count): writing an event is a few
 // microseconds of work. It leaves the intra-op count at TensorFlow's
-// default: TensorFlow keeps one intra-op pool per process, sized by the
-// first session the process opens, so a writer opened before a model
-// would otherwise decide the model's pool (one thread was set here once:
-// a writer opened first made training single-threaded).
+// default: unless TF_OVERRIDE_GLOBAL_THREADPOOL is 1 (tfmodel sets it),
+// TensorFlow keeps one intra-op pool per process, sized by the first
+// session the process opens, so a writer opened before a model would
+// otherwise decide the model's pool (one thread was set here once: a
+// writer opened first made training single-threaded).
 func newSession(g *tf.Graph) (*tf.Session, error) {
 	config, err := sessionConfig()
 	if err != nil {

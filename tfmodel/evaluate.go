@@ -10,9 +10,10 @@ import (
 
 // Evaluate returns the model's mean loss and metrics on examples x and
 // targets y, keyed by Keras's names ("loss", "accuracy", ...), computed in
-// batches as Keras's model.evaluate(return_dict=True) does, to the bit:
-// the batches run two per core at a time, and their sums are added up in
-// their order, as Keras adds them. Compiled with
+// batches as Keras's model.evaluate(return_dict=True) does, to the bit
+// (but for the last bits Eigen's MatMul may give in the inference session:
+// see Threads.SharedInference): the batches run two per core at a time,
+// and their sums are added up in their order, as Keras adds them. Compiled with
 // StepsPerExecution K > 1 or JITCompile, a session run evaluates up to K
 // whole batches (see CompileOptions), its chunks too two per core at a
 // time, each giving its batches' sums.
@@ -31,6 +32,10 @@ func (m *Sequential) Evaluate(x tensor.Float32, y tensor.Tensor, opts EvaluateOp
 	if err != nil {
 		return nil, fmt.Errorf("tfmodel: %w", err)
 	}
+	in, err := m.inference()
+	if err != nil {
+		return nil, fmt.Errorf("tfmodel: evaluate: %w", err)
+	}
 	steps := ceilDiv(n, batchSize)
 	bar := newProgbar(opts.Progress, steps)
 	if kind, ok := m.inferenceKind(); ok && n >= batchSize {
@@ -38,14 +43,14 @@ func (m *Sequential) Evaluate(x tensor.Float32, y tensor.Tensor, opts EvaluateOp
 		if err != nil {
 			return nil, fmt.Errorf("tfmodel: evaluate: %w", err)
 		}
-		logs, err := m.evaluateChunks(loop, x, y, batchSize, bar)
+		logs, err := m.evaluateChunks(in, loop, x, y, batchSize, bar)
 		if err != nil {
 			return nil, err
 		}
 		bar.finish(logs)
 		return logs, nil
 	}
-	logs, err := m.evaluateBatches(x, y, batchSize, bar)
+	logs, err := m.evaluateBatches(in, x, y, batchSize, bar)
 	if err != nil {
 		return nil, err
 	}
@@ -57,22 +62,22 @@ func (m *Sequential) Evaluate(x tensor.Float32, y tensor.Tensor, opts EvaluateOp
 // the progress bar.
 const evalGroup = 64
 
-// evaluateBatches is Evaluate's session run per batch, inferenceRuns of
+// evaluateBatches is Evaluate's run of in's session per batch, in.runs of
 // them at a time: each run computes what evalUpdate would add to the
 // running means for its batch (evalTerms), and the sums are added up here
 // in the batches' order, in float32, as the graph's AssignAddVariableOp
 // adds them one run after another, and divided as its DivNoNan divides: the
 // same bits as one run after another, without waiting for one.
-func (m *Sequential) evaluateBatches(x tensor.Float32, y tensor.Tensor, batchSize int, bar *progbar) (Logs, error) {
+func (m *Sequential) evaluateBatches(in inference, x tensor.Float32, y tensor.Tensor, batchSize int, bar *progbar) (Logs, error) {
 	n := x.Shape[0]
 	steps := ceilDiv(n, batchSize)
 	sums := make([]float32, len(m.net.evalTerms)) // each mean's total, then the count
 	var logs Logs
 	for first := 0; first < steps; first += evalGroup {
 		terms := make([][]float32, min(evalGroup, steps-first))
-		err := inParallel(len(terms), m.inferenceRuns(), func(i int) error {
+		err := in.each(len(terms), func(i int) error {
 			lo := (first + i) * batchSize
-			t, err := m.evalBatchTerms(x, y, lo, min(lo+batchSize, n))
+			t, err := m.evalBatchTerms(in.session, x, y, lo, min(lo+batchSize, n))
 			if err != nil {
 				return fmt.Errorf("tfmodel: evaluate: batch %d: %w", first+i+1, err)
 			}
@@ -102,15 +107,15 @@ func addTerms(sums, terms []float32) {
 }
 
 // evalBatchTerms is what evalUpdate would add to the running means for
-// examples [lo, hi) of x and y (network.evalTerms), in one session run
+// examples [lo, hi) of x and y (network.evalTerms), in one run of session
 // that changes nothing.
-func (m *Sequential) evalBatchTerms(x tensor.Float32, y tensor.Tensor, lo, hi int) ([]float32, error) {
+func (m *Sequential) evalBatchTerms(session *tf.Session, x tensor.Float32, y tensor.Tensor, lo, hi int) ([]float32, error) {
 	feeds, err := m.batchFeeds(x.Slice(lo, hi), sliceOf(y, lo, hi))
 	if err != nil {
 		return nil, err
 	}
 	defer releaseFeeds(feeds)
-	out, err := m.session.Run(feeds, m.net.evalTerms, nil)
+	out, err := session.Run(feeds, m.net.evalTerms, nil)
 	if err != nil {
 		return nil, err
 	}

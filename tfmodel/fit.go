@@ -183,6 +183,7 @@ func (m *Sequential) trainEpoch(ctx context.Context, epoch int, order []int32, b
 			return logs, fmt.Errorf("tfmodel: fit: batch %d: %w", step+1, err)
 		}
 		out, err := m.session.Run(map[tf.Output]*tf.Tensor{net.batch: batch}, fetches, nil)
+		m.weightsWritten()
 		if err != nil {
 			return logs, fmt.Errorf("tfmodel: fit: step %d: %w", step+1, err)
 		}

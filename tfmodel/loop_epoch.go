@@ -55,6 +55,7 @@ func (m *Sequential) trainEpochLoop(ctx context.Context, loop *trainLoop, epoch 
 			}
 			out, err = m.session.Run(map[tf.Output]*tf.Tensor{net.batch: batch}, net.trainResults, nil)
 		}
+		m.weightsWritten()
 		if err != nil {
 			return logs, fmt.Errorf("tfmodel: fit: steps %d-%d: %w", step+1, next, err)
 		}

@@ -156,23 +156,23 @@ func (n *network) evalBody(m *Sequential, name string) (body, cond *fpb.Function
 }
 
 // evaluateChunks is Evaluate's loop over x and y in chunks of whole
-// batches (chunkSize), inferenceRuns session runs at a time; a last
+// batches (chunkSize), in.runs runs of in's session at a time; a last
 // partial batch takes the per-batch path. The batches' terms are added up
 // in the batches' order, in float32, as evaluateBatches adds them: with
 // the loop run by the executor, the bits of the per-batch path. The
 // progress bar hears of each chunk's last batch, as Fit's does.
-func (m *Sequential) evaluateChunks(loop *evalLoop, x tensor.Float32, y tensor.Tensor, batchSize int, bar *progbar) (Logs, error) {
+func (m *Sequential) evaluateChunks(in inference, loop *evalLoop, x tensor.Float32, y tensor.Tensor, batchSize int, bar *progbar) (Logs, error) {
 	n := x.Len()
 	full, steps := n/batchSize, ceilDiv(n, batchSize)
-	parallel := m.inferenceRuns()
+	parallel := in.runs
 	chunks := loop.kind.chunks(full, loop.kind.chunkSize(full, 4*batchSize*tensor.Size(x.Example()), parallel))
 	sums := make([]float32, len(m.net.evalTerms)) // each mean's total, then the count
 	var logs Logs
 	for first := 0; first < len(chunks); first += parallel {
 		group := chunks[first:min(first+parallel, len(chunks))]
 		terms := make([][]float32, len(group))
-		err := inParallel(len(group), parallel, func(i int) error {
-			t, err := m.evaluateChunk(loop, x, y, group[i], batchSize, len(sums))
+		err := in.each(len(group), func(i int) error {
+			t, err := m.evaluateChunk(in.session, loop, x, y, group[i], batchSize, len(sums))
 			terms[i] = t
 			return err
 		})
@@ -191,7 +191,7 @@ func (m *Sequential) evaluateChunks(loop *evalLoop, x tensor.Float32, y tensor.T
 		}
 	}
 	if lo := full * batchSize; lo < n {
-		t, err := m.evalBatchTerms(x, y, lo, n)
+		t, err := m.evalBatchTerms(in.session, x, y, lo, n)
 		if err != nil {
 			return nil, fmt.Errorf("tfmodel: evaluate: batch %d: %w", steps, err)
 		}
@@ -202,9 +202,9 @@ func (m *Sequential) evaluateChunks(loop *evalLoop, x tensor.Float32, y tensor.T
 	return logs, nil
 }
 
-// evaluateChunk evaluates chunk ch of x and y in one session run and
+// evaluateChunk evaluates chunk ch of x and y in one run of session and
 // returns its batches' terms, nTerms a batch, batch after batch.
-func (m *Sequential) evaluateChunk(loop *evalLoop, x tensor.Float32, y tensor.Tensor, ch chunk, batchSize, nTerms int) ([]float32, error) {
+func (m *Sequential) evaluateChunk(session *tf.Session, loop *evalLoop, x tensor.Float32, y tensor.Tensor, ch chunk, batchSize, nTerms int) ([]float32, error) {
 	fail := func(err error) ([]float32, error) {
 		return nil, fmt.Errorf("tfmodel: evaluate: batches %d-%d: %w", ch.step+1, ch.next, err)
 	}
@@ -212,7 +212,7 @@ func (m *Sequential) evaluateChunk(loop *evalLoop, x tensor.Float32, y tensor.Te
 	if err != nil {
 		return fail(err)
 	}
-	out, err := m.session.Run(feeds, []tf.Output{loop.terms}, nil)
+	out, err := session.Run(feeds, []tf.Output{loop.terms}, nil)
 	releaseFeeds(feeds)
 	if err != nil {
 		return fail(err)

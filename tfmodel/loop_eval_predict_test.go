@@ -68,7 +68,9 @@ func predictThrough(t *testing.T, m *Sequential, kind loopKind, x tensor.Float32
 	loop, err := m.predictionLoop(kind)
 	require.NoError(t, err)
 	out := make([]float32, x.Len()*tensor.Size(m.OutputShape()))
-	require.NoError(t, m.predictChunks(loop, x, batch, out))
+	in, err := m.inference()
+	require.NoError(t, err)
+	require.NoError(t, m.predictChunks(in, loop, x, batch, out))
 	return out
 }
 
@@ -79,7 +81,9 @@ func evaluateThrough(t *testing.T, m *Sequential, kind loopKind, x tensor.Float3
 	require.NoError(t, err)
 	_, err = m.session.Run(nil, nil, []*tf.Operation{m.net.evalReset})
 	require.NoError(t, err)
-	logs, err := m.evaluateChunks(loop, x, y, batch, newProgbar(nil, ceilDiv(x.Len(), batch)))
+	in, err := m.inference()
+	require.NoError(t, err)
+	logs, err := m.evaluateChunks(in, loop, x, y, batch, newProgbar(nil, ceilDiv(x.Len(), batch)))
 	require.NoError(t, err)
 	return logs
 }
@@ -238,7 +242,9 @@ func TestEvaluateLoopProgress(t *testing.T) {
 	var drawn bytes.Buffer
 	bar := newProgbar(&drawn, 7)
 	bar.terminal = true
-	_, err = m.evaluateChunks(loop, x, y, batch, bar)
+	in, err := m.inference()
+	require.NoError(t, err)
+	_, err = m.evaluateChunks(in, loop, x, y, batch, bar)
 	require.NoError(t, err)
 	var steps []string
 	for _, line := range strings.Split(drawn.String(), "\r")[1:] {

@@ -165,31 +165,30 @@ func predictBody(m *Sequential, name string) (body, cond *fpb.FunctionDef, resou
 }
 
 // predictChunks is Predict's loop over x in chunks of whole batches
-// (chunkSize), one session run each, into out, inferenceRuns of them at a
-// time; a last partial batch takes the per-batch path. Each chunk's
+// (chunkSize), one run of in's session each, into out, in.runs of them at
+// a time; a last partial batch takes the per-batch path. Each chunk's
 // outputs are computed as in a run alone.
-func (m *Sequential) predictChunks(loop *predictLoop, x tensor.Float32, batchSize int, out []float32) error {
+func (m *Sequential) predictChunks(in inference, loop *predictLoop, x tensor.Float32, batchSize int, out []float32) error {
 	n := x.Len()
 	full := n / batchSize
-	parallel := m.inferenceRuns()
-	chunks := loop.kind.chunks(full, loop.kind.chunkSize(full, 4*batchSize*tensor.Size(x.Example()), parallel))
-	err := inParallel(len(chunks), parallel, func(i int) error {
-		return m.predictChunk(loop, x, chunks[i], batchSize, out)
+	chunks := loop.kind.chunks(full, loop.kind.chunkSize(full, 4*batchSize*tensor.Size(x.Example()), in.runs))
+	err := in.each(len(chunks), func(i int) error {
+		return m.predictChunk(in.session, loop, x, chunks[i], batchSize, out)
 	})
 	if err != nil {
 		return err
 	}
 	if lo := full * batchSize; lo < n {
-		if err := m.predictBatch(x, lo, n, out); err != nil {
+		if err := m.predictBatch(in.session, x, lo, n, out); err != nil {
 			return fmt.Errorf("tfmodel: predict: batch %d: %w", full+1, err)
 		}
 	}
 	return nil
 }
 
-// predictChunk predicts chunk ch of x in one session run, into its rows of
-// out.
-func (m *Sequential) predictChunk(loop *predictLoop, x tensor.Float32, ch chunk, batchSize int, out []float32) error {
+// predictChunk predicts chunk ch of x in one run of session, into its rows
+// of out.
+func (m *Sequential) predictChunk(session *tf.Session, loop *predictLoop, x tensor.Float32, ch chunk, batchSize int, out []float32) error {
 	c := tensor.Size(m.OutputShape())
 	xs, err := chunkTensor(x, ch, batchSize)
 	if err != nil {
@@ -199,7 +198,7 @@ func (m *Sequential) predictChunk(loop *predictLoop, x tensor.Float32, ch chunk,
 	if err != nil {
 		return fmt.Errorf("tfmodel: predict: batches %d-%d: %w", ch.step+1, ch.next, err)
 	}
-	res, err := m.session.Run(map[tf.Output]*tf.Tensor{loop.x: xs, loop.steps: steps}, []tf.Output{loop.outputs}, nil)
+	res, err := session.Run(map[tf.Output]*tf.Tensor{loop.x: xs, loop.steps: steps}, []tf.Output{loop.outputs}, nil)
 	tfrelease.Release(xs, steps)
 	if err != nil {
 		return fmt.Errorf("tfmodel: predict: batches %d-%d: %w", ch.step+1, ch.next, err)

@@ -62,6 +62,9 @@ type network struct {
 	saver        *graph.Saver    // saved(), the training position and settings: a checkpoint
 	weightsSaver *graph.Saver    // weights only: a SavedModel's variables
 	assigner     *graph.Assigner // saved() from Go values
+	// modelAssigner is modelVars() from values fed: how the inference
+	// session takes the model session's weights.
+	modelAssigner *graph.Assigner
 
 	// Readers of a checkpoint's training values alone, without the
 	// variables, so that they are checked before anything is restored:
@@ -212,6 +215,9 @@ func build(m *Sequential, opts CompileOptions, metrics []graph.Metric) (*network
 		return nil, err
 	}
 	if n.assigner, err = graph.NewAssigner(root, "assign", n.saved()); err != nil {
+		return nil, err
+	}
+	if n.modelAssigner, err = graph.NewAssigner(root, "assign_model", n.modelVars()); err != nil {
 		return nil, err
 	}
 	g, err := root.Finalize()

@@ -79,20 +79,14 @@ type CompileOptions struct {
 // Threads is TensorFlow's intra-op and inter-op parallelism.
 type Threads struct {
 	// IntraOp is the pool that splits one big operation (a MatMul, a
-	// convolution) over cores; 0 lets TensorFlow choose, one thread per
-	// core. TensorFlow keeps one such pool per process, made when the
-	// process opens its first session (this model's, a loaded
-	// SavedModel's, any other): a later session's IntraOp is ignored.
-	// On two cores 1 trades training speed for inference: measured on an
-	// Intel Xeon with the tutorial's model, per-batch prediction and
-	// evaluation of the test set at batch 32 2.0-2.3x faster (two runs at
-	// a time, each op in one thread, instead of ops split over a pool that
-	// the two runs share), a per-step training epoch 1.4x slower, an XLA
-	// epoch (JITCompile) the same. The bits may change with it: with
-	// oneDNN off (Eigen's MatMul) the tutorial's predictions after an
-	// epoch differed in the last bits between IntraOp 1 and the default
-	// (the training history did not); with oneDNN on they were the same.
-	// Keras runs with the default.
+	// convolution) over cores, for training; 0 lets TensorFlow choose,
+	// one thread per core, as Keras runs. The pool is the session's own:
+	// importing tfmodel sets TensorFlow's TF_OVERRIDE_GLOBAL_THREADPOOL
+	// to 1 unless the environment sets it. With it set to 0, TensorFlow
+	// keeps one pool per process, sized by the first session the process
+	// opens, and later sessions' IntraOp are ignored. On the tutorial's
+	// model on two cores, 1 makes a per-step training epoch 1.4x slower
+	// and an XLA epoch (JITCompile) no faster (an Intel Xeon).
 	IntraOp int
 	// InterOp 0 runs a session run's operations one after another in the
 	// calling goroutine's thread, as savedmodel runs a signature: a small
@@ -105,6 +99,23 @@ type Threads struct {
 	// at once; the pool is the session's own. The bits are the same
 	// either way.
 	InterOp int
+	// SharedInference runs Predict and Evaluate (and so Fit's validation)
+	// in the training session, on its intra-op pool, as Keras predicts.
+	// By default they run in a session of their own on the model's graph,
+	// whose intra-op pool has one thread and whose runs go two per core at
+	// a time, each op whole in its run's thread, from OS threads of their
+	// own (see inference_session.go); it holds a copy of the weights, made
+	// again on a call after training or a restore changed them. Measured
+	// on an Intel Xeon, two cores, the tutorial's 10,000 test images at
+	// batch 32: prediction about 1.7x and evaluation 1.5x faster.
+	//
+	// The bits may differ: Eigen's MatMul (oneDNN off) blocks its sums by
+	// the size of the pool it runs on, so the shared session's outputs
+	// are Keras's to the bit and the inference session's differ from
+	// them in the last bits (tested within 1e-6 on the tutorial's
+	// probabilities and Evaluate's logs); with oneDNN on they were the
+	// same.
+	SharedInference bool
 }
 
 // DefaultCompileOptions is the tutorial's compile: Adam with Keras's

@@ -31,12 +31,20 @@ func (m *Sequential) inferenceRuns() int {
 // done. After a call fails no more start; the error returned is the
 // failed call's of the lowest index.
 func inParallel(n, parallel int, run func(i int) error) error {
+	return spread(n, parallel, func(worker func()) { go worker() }, run)
+}
+
+// spread is inParallel with the workers started by start, which runs
+// each worker somewhere and returns.
+func spread(n, parallel int, start func(worker func()), run func(i int) error) error {
 	errs := make([]error, n)
 	var next atomic.Int64 // the next index to take
 	var failed atomic.Bool
 	var wg sync.WaitGroup
 	for range min(parallel, n) {
-		wg.Go(func() {
+		wg.Add(1)
+		start(func() {
+			defer wg.Done()
 			for i := int(next.Add(1)) - 1; i < n && !failed.Load(); i = int(next.Add(1)) - 1 {
 				if errs[i] = run(i); errs[i] != nil {
 					failed.Store(true)

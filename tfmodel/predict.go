@@ -15,10 +15,10 @@ import (
 // JITCompile, a session run predicts up to K whole batches (see
 // CompileOptions).
 //
-// Its session runs go two per core at a time, from goroutines of their
-// own: a batch's outputs do not depend on the others', and they are the
-// bits a run alone gives. Evaluate's runs do the same, and it adds their
-// sums up in the batches' order.
+// Its session runs go two per core at a time, in the model's inference
+// session (see Threads.SharedInference): a batch's outputs do not depend
+// on the others', and they are the bits a run alone gives. Evaluate's runs
+// do the same, and it adds their sums up in the batches' order.
 func (m *Sequential) Predict(x tensor.Float32, opts PredictOptions) (tensor.Float32, error) {
 	if err := m.ready(); err != nil {
 		return tensor.Float32{}, err
@@ -31,6 +31,10 @@ func (m *Sequential) Predict(x tensor.Float32, opts PredictOptions) (tensor.Floa
 	if err != nil {
 		return tensor.Float32{}, fmt.Errorf("tfmodel: %w", err)
 	}
+	in, err := m.inference()
+	if err != nil {
+		return tensor.Float32{}, fmt.Errorf("tfmodel: predict: %w", err)
+	}
 	outShape := append([]int{n}, m.OutputShape()...)
 	c := tensor.Size(m.OutputShape())
 	out := tensor.Float32{Shape: outShape, Data: make([]float32, n*c)}
@@ -41,15 +45,15 @@ func (m *Sequential) Predict(x tensor.Float32, opts PredictOptions) (tensor.Floa
 		if err != nil {
 			return tensor.Float32{}, fmt.Errorf("tfmodel: predict: %w", err)
 		}
-		if err := m.predictChunks(loop, x, batchSize, out.Data); err != nil {
+		if err := m.predictChunks(in, loop, x, batchSize, out.Data); err != nil {
 			return tensor.Float32{}, err
 		}
 		return out, nil
 	}
-	// A session run per batch, inferenceRuns at a time.
-	err = inParallel(ceilDiv(n, batchSize), m.inferenceRuns(), func(i int) error {
+	// A session run per batch, in.runs at a time.
+	err = in.each(ceilDiv(n, batchSize), func(i int) error {
 		lo := i * batchSize
-		return m.predictBatch(x, lo, min(lo+batchSize, n), out.Data)
+		return m.predictBatch(in.session, x, lo, min(lo+batchSize, n), out.Data)
 	})
 	if err != nil {
 		return tensor.Float32{}, fmt.Errorf("tfmodel: predict: %w", err)
@@ -57,15 +61,15 @@ func (m *Sequential) Predict(x tensor.Float32, opts PredictOptions) (tensor.Floa
 	return out, nil
 }
 
-// predictBatch predicts examples [lo, hi) of x in one session run, into
+// predictBatch predicts examples [lo, hi) of x in one run of session, into
 // their rows of out.
-func (m *Sequential) predictBatch(x tensor.Float32, lo, hi int, out []float32) error {
+func (m *Sequential) predictBatch(session *tf.Session, x tensor.Float32, lo, hi int, out []float32) error {
 	c := tensor.Size(m.OutputShape())
 	feeds, err := m.batchFeeds(x.Slice(lo, hi), nil)
 	if err != nil {
 		return err
 	}
-	res, err := m.session.Run(feeds, []tf.Output{m.net.outputs}, nil)
+	res, err := session.Run(feeds, []tf.Output{m.net.outputs}, nil)
 	releaseFeeds(feeds)
 	if err != nil {
 		return err

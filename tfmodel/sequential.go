@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync/atomic"
 
 	tf "github.com/galeone/tensorflow/tensorflow/go"
 	"google.golang.org/protobuf/proto"
@@ -29,6 +30,11 @@ type Sequential struct {
 	// bytesResident: the running Fit's examples are in the session as
 	// bytes (network.dataBytes), not floats; see scaledBytes.
 	bytesResident bool
+	// inferSession is where Predict and Evaluate run; weightsVersion
+	// counts the session runs that may have changed the model's
+	// variables, so that it knows when to copy them again.
+	inferSession   inferenceSession
+	weightsVersion atomic.Uint64
 }
 
 // ErrNotCompiled is returned by every method that needs the graph before
@@ -147,10 +153,14 @@ func (m *Sequential) Close() error {
 	if m.session == nil {
 		return nil
 	}
+	inferErr := m.inferSession.close()
 	err := m.session.Close()
 	m.session, m.net = nil, nil
 	if err != nil {
 		return fmt.Errorf("tfmodel: close session: %w", err)
+	}
+	if inferErr != nil {
+		return fmt.Errorf("tfmodel: close the inference session: %w", inferErr)
 	}
 	return nil
 }

@@ -43,7 +43,9 @@ func (m *Sequential) restoreSnapshot(s snapshot) error {
 	for i, v := range a.Vars {
 		feeds[a.Inputs[i]] = s[v]
 	}
-	if _, err := m.session.Run(feeds, nil, []*tf.Operation{a.Assign}); err != nil {
+	_, err := m.session.Run(feeds, nil, []*tf.Operation{a.Assign})
+	m.weightsWritten()
+	if err != nil {
 		return fmt.Errorf("assign variables: %w", err)
 	}
 	return nil
