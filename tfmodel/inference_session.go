@@ -7,11 +7,12 @@ import (
 
 	tf "github.com/galeone/tensorflow/tensorflow/go"
 
+	"github.com/gokeras/fashion/internal/onednn"
 	"github.com/gokeras/fashion/internal/tfrelease"
 )
 
 // Predict and Evaluate run in a session of their own on the model's graph,
-// the inference session, unless Threads.SharedInference: a batch of 32 is
+// the inference session, as Threads.Inference says: a batch of 32 is
 // too small for TensorFlow to split its operations over a pool of threads
 // with profit, so the inference session's intra-op pool has one thread,
 // and its runs go two per core at a time from threads of their own
@@ -63,11 +64,27 @@ type inferenceSession struct {
 // variables: the inference session copies them again before its next run.
 func (m *Sequential) weightsWritten() { m.weightsVersion.Add(1) }
 
+// ownInference says whether Predict and Evaluate run in the inference
+// session, as Threads.Inference chooses.
+func (m *Sequential) ownInference() bool {
+	switch m.compiled.Threads.Inference {
+	case InferenceOwn:
+		return true
+	case InferenceAuto:
+		return oneDNN()
+	}
+	return false
+}
+
+// oneDNN is whether TensorFlow's oneDNN kernels are on: TensorFlow decides
+// once per process.
+var oneDNN = sync.OnceValue(onednn.Enabled)
+
 // inference returns where this call's runs go, the inference session's
 // weights brought up to date.
 func (m *Sequential) inference() (inference, error) {
 	runs := m.inferenceRuns()
-	if m.compiled.Threads.SharedInference {
+	if !m.ownInference() {
 		return inference{session: m.session, runs: runs}, nil
 	}
 	s := &m.inferSession

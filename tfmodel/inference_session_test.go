@@ -8,27 +8,31 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gokeras/fashion/internal/onednn"
 	"github.com/gokeras/fashion/loader"
 	"github.com/gokeras/fashion/tensor"
 )
 
-// sharedBound is how far the inference session's outputs may be from the
-// training session's (Threads.SharedInference): Eigen's MatMul blocks its
-// sums by the size of its pool, one thread against one per core.
+// sharedBound is how far the inference session's outputs (InferenceOwn) may
+// be from the training session's (InferenceShared): with oneDNN off,
+// Eigen's MatMul blocks its sums by the size of its pool, one thread
+// against one per core.
 const sharedBound = 1e-6
 
 // inBothSessions predicts and evaluates x and y in the inference session
-// and again in the training session, as SharedInference runs them.
+// and again in the training session, switching m's Threads.Inference from
+// InferenceOwn to InferenceShared and back.
 func inBothSessions(t *testing.T, m *Sequential, x tensor.Float32, y tensor.Tensor, batch int) (own, shared tensor.Float32, ownLogs, sharedLogs Logs) {
 	t.Helper()
 	var err error
+	m.compiled.Threads.Inference = InferenceOwn
 	own, err = m.Predict(x, PredictOptions{BatchSize: batch})
 	require.NoError(t, err)
 	ownLogs, err = m.Evaluate(x, y, EvaluateOptions{BatchSize: batch})
 	require.NoError(t, err)
 	require.NotNil(t, m.inferSession.session, "Predict ran in the inference session")
-	m.compiled.Threads.SharedInference = true
-	defer func() { m.compiled.Threads.SharedInference = false }()
+	m.compiled.Threads.Inference = InferenceShared
+	defer func() { m.compiled.Threads.Inference = InferenceOwn }()
 	shared, err = m.Predict(x, PredictOptions{BatchSize: batch})
 	require.NoError(t, err)
 	sharedLogs, err = m.Evaluate(x, y, EvaluateOptions{BatchSize: batch})
@@ -70,7 +74,8 @@ func (p *predictAt) BatchEnd(m *Sequential, epoch, step int, _ Logs) error {
 
 // TestInferenceSessionFollowsTheWeights changes a model's weights every way
 // a model's weights change and checks after each that Predict and Evaluate
-// in the inference session use the new ones: stale weights would miss by
+// in the inference session (InferenceOwn, whether oneDNN is on or off) use
+// the new ones: stale weights would miss by
 // far more than sharedBound after a step of training. BatchNormalization
 // brings non-trainable variables (its moving statistics), which the
 // inference session reads too.
@@ -83,6 +88,7 @@ func TestInferenceSessionFollowsTheWeights(t *testing.T) {
 		t.Run(c.name+map[int]string{0: "/per_step", 4: "/loop_K=4"}[c.k], func(t *testing.T) {
 			pc := partCaseNamed(t, c.name)
 			m := compiledPartModel(t, pc, c.k, false)
+			m.compiled.Threads.Inference = InferenceOwn
 			x, y := partData(pc, n, m.Classes())
 			assertSameModel(t, m, x, y, 8, "compiled")
 
@@ -117,9 +123,11 @@ func TestInferenceSessionFollowsTheWeights(t *testing.T) {
 
 // TestInferenceSessionMatchesTheTrainingSession trains the tutorial's model
 // on real images for an epoch and predicts and evaluates the 10,000 test
-// images in both sessions at Keras's batch of 32: within sharedBound, and
-// the two sessions are TensorFlow sessions of their own, each with its own
-// intra-op pool (tfmodel sets TF_OVERRIDE_GLOBAL_THREADPOOL).
+// images at Keras's batch of 32 in both sessions: to the bit with oneDNN
+// on, which is why InferenceAuto then picks the inference session, and
+// within sharedBound with it off, where InferenceAuto keeps the training
+// session. The two are sessions of their own, each with its own intra-op
+// pool (tfmodel sets TF_OVERRIDE_GLOBAL_THREADPOOL).
 func TestInferenceSessionMatchesTheTrainingSession(t *testing.T) {
 	d, err := loader.Load("")
 	require.NoError(t, err, "the real Fashion-MNIST is needed: run scripts/libtensorflow-install.sh")
@@ -130,10 +138,21 @@ func TestInferenceSessionMatchesTheTrainingSession(t *testing.T) {
 	train := d.Train.ScaledTensor()
 	_, err = m.Fit(context.Background(), train.Slice(0, 6400), tensor.Labels(d.Train.Labels[:6400]), FitOptions{Epochs: 1, BatchSize: 32, Shuffle: true, Seed: 1})
 	require.NoError(t, err)
+	testX, testY := d.Test.ScaledTensor(), tensor.Labels(d.Test.Labels)
+	auto, err := m.Predict(testX.Slice(0, 96), PredictOptions{}) // three whole batches, as below
+	require.NoError(t, err)
+	assert.Equal(t, onednn.Enabled(), m.inferSession.session != nil, "InferenceAuto runs in the inference session when oneDNN is on")
 
-	own, shared, ownLogs, sharedLogs := inBothSessions(t, m, d.Test.ScaledTensor(), tensor.Labels(d.Test.Labels), 32)
+	own, shared, ownLogs, sharedLogs := inBothSessions(t, m, testX, testY, 32)
 	diff := maxAbsDiff(shared.Data, own.Data)
-	t.Logf("oneDNN %q: predictions within %g, loss %v against %v", os.Getenv("TF_ENABLE_ONEDNN_OPTS"), diff, ownLogs["loss"], sharedLogs["loss"])
+	t.Logf("oneDNN %s: predictions within %g, loss %v against %v", onednn.Setting(), diff, ownLogs["loss"], sharedLogs["loss"])
+	if onednn.Enabled() {
+		assert.Equal(t, shared.Data, own.Data, "predictions")
+		assert.Equal(t, sharedLogs, ownLogs, "evaluation")
+		assert.Equal(t, own.Data[:len(auto.Data)], auto.Data, "InferenceAuto's predictions")
+	} else {
+		assert.Equal(t, shared.Data[:len(auto.Data)], auto.Data, "InferenceAuto's predictions")
+	}
 	assert.LessOrEqual(t, diff, sharedBound)
 	assert.InDelta(t, sharedLogs["loss"], ownLogs["loss"], sharedBound)
 	assert.InDelta(t, sharedLogs["accuracy"], ownLogs["accuracy"], sharedBound)

@@ -99,24 +99,41 @@ type Threads struct {
 	// at once; the pool is the session's own. The bits are the same
 	// either way.
 	InterOp int
-	// SharedInference runs Predict and Evaluate (and so Fit's validation)
-	// in the training session, on its intra-op pool, as Keras predicts.
-	// By default they run in a session of their own on the model's graph,
-	// whose intra-op pool has one thread and whose runs go two per core at
-	// a time, each op whole in its run's thread, from OS threads of their
-	// own (see inference_session.go); it holds a copy of the weights, made
-	// again on a call after training or a restore changed them. Measured
-	// on an Intel Xeon, two cores, the tutorial's 10,000 test images at
-	// batch 32: prediction about 1.7x and evaluation 1.5x faster.
-	//
-	// The bits may differ: Eigen's MatMul (oneDNN off) blocks its sums by
-	// the size of the pool it runs on, so the shared session's outputs
-	// are Keras's to the bit and the inference session's differ from
-	// them in the last bits (tested within 1e-6 on the tutorial's
-	// probabilities and Evaluate's logs); with oneDNN on they were the
-	// same.
-	SharedInference bool
+	// Inference is where Predict and Evaluate (and so Fit's validation)
+	// run; the zero value is InferenceAuto.
+	Inference InferenceSession
 }
+
+// InferenceSession says which TensorFlow session runs a model's Predict
+// and Evaluate.
+type InferenceSession int
+
+const (
+	// InferenceAuto is InferenceOwn when TensorFlow's oneDNN kernels are
+	// on (TensorFlow 2.21's default on Intel Xeons and AVX-512 EPYCs),
+	// where its outputs are the training session's to the bit (tested on
+	// the tutorial's model and on the supported parts against Keras), and
+	// InferenceShared when they are off.
+	InferenceAuto InferenceSession = iota
+	// InferenceShared runs them in the training session, on its intra-op
+	// pool, as Keras predicts.
+	InferenceShared
+	// InferenceOwn runs them in a session of their own on the model's
+	// graph, whose intra-op pool has one thread and whose runs go two per
+	// core at a time, each op whole in its run's thread, from OS threads
+	// of their own (see inference_session.go); it holds a copy of the
+	// weights, taken again on a call after training or a restore changed
+	// them. Measured on an Intel Xeon (two cores), the tutorial's 10,000
+	// test images at batch 32, against InferenceShared: prediction about
+	// 1.7x and evaluation 1.5x faster with oneDNN on as with it off.
+	//
+	// With oneDNN off the bits differ: Eigen's MatMul blocks its sums by
+	// the size of the pool it runs on, so the outputs differ from the
+	// training session's, Keras's and a loaded SavedModel's in the last
+	// bits (the tutorial's probabilities by up to 4.8e-7; tested within
+	// 1e-6).
+	InferenceOwn
+)
 
 // DefaultCompileOptions is the tutorial's compile: Adam with Keras's
 // defaults, sparse categorical cross-entropy, accuracy.
@@ -132,6 +149,9 @@ func DefaultCompileOptions() CompileOptions {
 func (o CompileOptions) validate() error {
 	if o.Threads.IntraOp < 0 || o.Threads.InterOp < 0 {
 		return fmt.Errorf("compile: thread counts %+v must not be negative", o.Threads)
+	}
+	if o.Threads.Inference < InferenceAuto || o.Threads.Inference > InferenceOwn {
+		return fmt.Errorf("compile: Threads.Inference %d is none of InferenceAuto, InferenceShared, InferenceOwn", o.Threads.Inference)
 	}
 	if o.StepsPerExecution < 0 {
 		return fmt.Errorf("compile: steps per execution %d must not be negative", o.StepsPerExecution)

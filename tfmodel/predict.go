@@ -16,7 +16,7 @@ import (
 // CompileOptions).
 //
 // Its session runs go two per core at a time, in the model's inference
-// session (see Threads.SharedInference): a batch's outputs do not depend
+// session (see InferenceOwn): a batch's outputs do not depend
 // on the others', and they are the bits a run alone gives. Evaluate's runs
 // do the same, and it adds their sums up in the batches' order.
 func (m *Sequential) Predict(x tensor.Float32, opts PredictOptions) (tensor.Float32, error) {

@@ -100,6 +100,7 @@ func TestCompileRejectsBadOptions(t *testing.T) {
 		{"no optimizer", func(o *tfmodel.CompileOptions) { o.Optimizer = nil }, "no optimizer: want one of [adam adamw rmsprop sgd]"},
 		{"sgd momentum", func(o *tfmodel.CompileOptions) { o.Optimizer = graph.SGD{LearningRate: 0.01, Momentum: 1.5} }, "momentum"},
 		{"threads", func(o *tfmodel.CompileOptions) { o.Threads.IntraOp = -2 }, "must not be negative"},
+		{"inference session", func(o *tfmodel.CompileOptions) { o.Threads.Inference = 7 }, "Threads.Inference 7 is none of"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
