@@ -57,7 +57,8 @@ type inferenceSession struct {
 	mu      sync.Mutex
 	session *tf.Session
 	threads *osThreads
-	synced  uint64 // the weightsVersion its variables hold
+	synced  uint64 // the weightsVersion its variables hold, once copied
+	copied  bool   // false until a copy succeeds: it has no weights yet
 }
 
 // weightsWritten records that a session run may have changed the model's
@@ -90,8 +91,7 @@ func (m *Sequential) inference() (inference, error) {
 	s := &m.inferSession
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	stale := s.session == nil
-	if stale {
+	if s.session == nil {
 		config, err := sessionConfig(Threads{IntraOp: 1})
 		if err != nil {
 			return inference{}, fmt.Errorf("inference session config: %w", err)
@@ -101,11 +101,11 @@ func (m *Sequential) inference() (inference, error) {
 		}
 		s.threads = startOSThreads(runs)
 	}
-	if v := m.weightsVersion.Load(); stale || v != s.synced {
+	if v := m.weightsVersion.Load(); !s.copied || v != s.synced {
 		if err := m.copyWeights(s.session); err != nil {
 			return inference{}, fmt.Errorf("copy the weights to the inference session: %w", err)
 		}
-		s.synced = v
+		s.synced, s.copied = v, true
 	}
 	return inference{session: s.session, threads: s.threads, runs: runs}, nil
 }
@@ -140,6 +140,6 @@ func (s *inferenceSession) close() error {
 	}
 	s.threads.stop()
 	err := s.session.Close()
-	s.session, s.threads = nil, nil
+	s.session, s.threads, s.copied = nil, nil, false
 	return err
 }

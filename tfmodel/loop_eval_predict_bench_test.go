@@ -12,9 +12,11 @@ import (
 
 // BenchmarkInferenceLoops times Predict and Evaluate of the 10,000 test
 // images on the tutorial's model (Flatten(28, 28), Dense(128, relu),
-// Dense(10, softmax)) at batch 32: one session run per batch (313), K =
-// 313 batches per run (the 312 whole batches in one run, the partial one
-// per batch), and those K compiled by XLA. It reports images/s. A first
+// Dense(10, softmax)) at batch 32: one session run per batch (313) in the
+// inference session and in the training session (InferenceOwn,
+// InferenceShared), K = 313 batches per run (the 312 whole batches in one
+// run, the partial one per batch), and those K compiled by XLA, the last
+// two as InferenceAuto chooses. It reports images/s. A first
 // call, which builds the loop and where XLA compiles, is not timed. The
 // machine's other load moves these figures: compare them alternately.
 //
@@ -27,10 +29,14 @@ func BenchmarkInferenceLoops(b *testing.B) {
 	const batch = 32
 	for _, what := range []string{"predict", "evaluate"} {
 		for _, c := range []struct {
-			k   int // 0: per batch
-			jit bool
-		}{{k: 0}, {k: 313}, {k: 313, jit: true}} {
+			k         int // 0: per batch
+			jit       bool
+			inference InferenceSession
+		}{{k: 0, inference: InferenceOwn}, {k: 0, inference: InferenceShared}, {k: 313}, {k: 313, jit: true}} {
 			name := "per_batch"
+			if c.inference == InferenceShared {
+				name = "per_batch_training_session"
+			}
 			if c.k > 0 {
 				name = fmt.Sprintf("loop_K=%d", c.k)
 			}
@@ -41,7 +47,7 @@ func BenchmarkInferenceLoops(b *testing.B) {
 				m, err := NewSequential(Flatten(28, 28), Dense(128, "relu"), Dense(10, "softmax"))
 				require.NoError(b, err)
 				opts := DefaultCompileOptions()
-				opts.StepsPerExecution, opts.JITCompile = c.k, c.jit
+				opts.StepsPerExecution, opts.JITCompile, opts.Threads.Inference = c.k, c.jit, c.inference
 				require.NoError(b, m.Compile(opts))
 				defer m.Close()
 				call := func() {

@@ -124,8 +124,9 @@ const (
 	// of their own (see inference_session.go); it holds a copy of the
 	// weights, taken again on a call after training or a restore changed
 	// them. Measured on an Intel Xeon (two cores), the tutorial's 10,000
-	// test images at batch 32, against InferenceShared: prediction about
-	// 1.7x and evaluation 1.5x faster with oneDNN on as with it off.
+	// test images at batch 32, against InferenceShared: prediction
+	// 1.7-2.0x and evaluation 1.6-1.7x faster, with oneDNN on as off
+	// (go test ./tfmodel -bench 'InferenceLoops/.*/per_batch').
 	//
 	// With oneDNN off the bits differ: Eigen's MatMul blocks its sums by
 	// the size of the pool it runs on, so the outputs differ from the
