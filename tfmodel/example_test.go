@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 
 	"github.com/gokeras/fashion/graph"
 	"github.com/gokeras/fashion/tensor"
@@ -111,4 +112,39 @@ func ExampleSequential_Fit_regression() {
 	fmt.Println(logs.Keys(), logs["mae"] < 0.2)
 	// Output:
 	// [loss mae] true
+}
+
+// Predict and Evaluate run in the session Threads.Inference picks: a
+// session of their own (InferenceOwn, faster on small batches) or the
+// training session (InferenceShared, as Keras predicts). The same weights
+// give the same predictions in either, here to the bit.
+func ExampleInferenceSession() {
+	x := tensor.Float32{Shape: []int{3, 2, 2}, Data: []float32{0, 1, 0, 1, 1, 0, 1, 0, 0.5, 0.5, 0.5, 0.5}}
+	predict := func(where tfmodel.InferenceSession) ([]float32, error) {
+		model, err := tfmodel.NewSequential(tfmodel.Flatten(2, 2), tfmodel.Dense(4, "relu"), tfmodel.Dense(2, "softmax"))
+		if err != nil {
+			return nil, err
+		}
+		opts := tfmodel.DefaultCompileOptions()
+		opts.Threads.Inference = where
+		if err := model.Compile(opts); err != nil {
+			return nil, err
+		}
+		defer model.Close()
+		probs, err := model.Predict(x, tfmodel.PredictOptions{})
+		return probs.Data, err
+	}
+	own, err := predict(tfmodel.InferenceOwn)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	shared, err := predict(tfmodel.InferenceShared)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(len(own), slices.Equal(own, shared))
+	// Output:
+	// 6 true
 }

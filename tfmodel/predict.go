@@ -15,10 +15,11 @@ import (
 // JITCompile, a session run predicts up to K whole batches (see
 // CompileOptions).
 //
-// Its session runs go two per core at a time, in the model's inference
-// session (see InferenceOwn): a batch's outputs do not depend
-// on the others', and they are the bits a run alone gives. Evaluate's runs
-// do the same, and it adds their sums up in the batches' order.
+// Its session runs go two per core at a time, in the session
+// Threads.Inference picks (see InferenceAuto): a batch's outputs do not
+// depend on the others', and they are the bits a run alone gives.
+// Evaluate's runs do the same, and it adds their sums up in the batches'
+// order.
 func (m *Sequential) Predict(x tensor.Float32, opts PredictOptions) (tensor.Float32, error) {
 	if err := m.ready(); err != nil {
 		return tensor.Float32{}, err
