@@ -36,16 +36,14 @@ func saveConfigOf(opts []SaveOption) saveConfig {
 // that holds a NaN or an infinity, naming it.
 func (m *Sequential) checkFinite(vars []*graph.Variable) error {
 	var floats []*graph.Variable
-	var fetches []tf.Output
 	for _, v := range vars {
 		if v.DType == tf.Float {
 			floats = append(floats, v)
-			fetches = append(fetches, v.Value)
 		}
 	}
-	out, err := m.session.Run(nil, fetches, nil)
+	out, err := m.readVariables(floats)
 	if err != nil {
-		return fmt.Errorf("read variables: %w", err)
+		return err
 	}
 	for i, v := range floats {
 		values := make([]float32, v.Size())

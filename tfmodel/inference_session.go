@@ -114,11 +114,7 @@ func (m *Sequential) inference() (inference, error) {
 // forward pass reads) in session to their values in the model's session.
 func (m *Sequential) copyWeights(session *tf.Session) error {
 	a := m.net.modelAssigner
-	fetches := make([]tf.Output, len(a.Vars))
-	for i, v := range a.Vars {
-		fetches[i] = v.Value
-	}
-	values, err := m.session.Run(nil, fetches, nil)
+	values, err := m.readVariables(a.Vars)
 	if err != nil {
 		return err
 	}

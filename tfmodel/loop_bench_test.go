@@ -51,11 +51,7 @@ func BenchmarkEpochLoop(b *testing.B) {
 			opts.Threads = c.threads
 			require.NoError(b, m.Compile(opts))
 			defer m.Close()
-			var loop *trainLoop
-			if c.k > 0 {
-				loop, err = m.net.buildTrainLoop(m, opts, m.metrics, c.k, c.jit)
-				require.NoError(b, err)
-			}
+			loop := addLoop(b, m, opts, loopRun{k: c.k, jit: c.jit})
 			require.NoError(b, m.upload(x, y))
 			defer m.session.Run(nil, nil, []*tf.Operation{m.net.unload})
 			epoch := func(e int) {

@@ -88,12 +88,19 @@ func loopModel(t *testing.T, c partCase, run loopRun) (*Sequential, *trainLoop) 
 	opts := CompileOptions{Optimizer: c.opt, Loss: loss, Metrics: c.metrics, Seed: 17}
 	require.NoError(t, m.Compile(opts))
 	t.Cleanup(func() { m.Close() })
+	return m, addLoop(t, m, opts, run)
+}
+
+// addLoop builds run's training loop into m, compiled with opts; nil for
+// run.k 0, one step per session run.
+func addLoop(tb testing.TB, m *Sequential, opts CompileOptions, run loopRun) *trainLoop {
+	tb.Helper()
 	if run.k == 0 {
-		return m, nil
+		return nil
 	}
 	loop, err := m.net.buildTrainLoop(m, opts, m.metrics, run.k, run.jit)
-	require.NoError(t, err)
-	return m, loop
+	require.NoError(tb, err)
+	return loop
 }
 
 // trainEpochs trains epochs of shuffled batches, as Fit does, from step

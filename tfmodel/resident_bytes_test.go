@@ -68,11 +68,7 @@ func TestBytesResidentTrainsAsFloats(t *testing.T) {
 		opts.Seed = 5
 		require.NoError(t, m.Compile(opts))
 		defer m.Close()
-		var loop *trainLoop
-		if run.k > 0 {
-			loop, err = m.net.buildTrainLoop(m, opts, m.metrics, run.k, run.jit)
-			require.NoError(t, err)
-		}
+		loop := addLoop(t, m, opts, run)
 		resident := codes
 		if !asBytes {
 			resident = nil

@@ -13,9 +13,9 @@ import (
 // best epoch, what a .keras file is converted to.
 type snapshot map[*graph.Variable]*tf.Tensor
 
-// takeSnapshot fetches every saved variable in one session run.
-func (m *Sequential) takeSnapshot() (snapshot, error) {
-	vars := m.net.saved()
+// readVariables fetches vars' values from the model's session in one run,
+// in vars' order.
+func (m *Sequential) readVariables(vars []*graph.Variable) ([]*tf.Tensor, error) {
 	fetches := make([]tf.Output, len(vars))
 	for i, v := range vars {
 		fetches[i] = v.Value
@@ -23,6 +23,16 @@ func (m *Sequential) takeSnapshot() (snapshot, error) {
 	out, err := m.session.Run(nil, fetches, nil)
 	if err != nil {
 		return nil, fmt.Errorf("read variables: %w", err)
+	}
+	return out, nil
+}
+
+// takeSnapshot fetches every saved variable in one session run.
+func (m *Sequential) takeSnapshot() (snapshot, error) {
+	vars := m.net.saved()
+	out, err := m.readVariables(vars)
+	if err != nil {
+		return nil, err
 	}
 	s := make(snapshot, len(vars))
 	for i, v := range vars {
