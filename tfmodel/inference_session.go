@@ -65,10 +65,11 @@ type inferenceSession struct {
 // variables: the inference session copies them again before its next run.
 func (m *Sequential) weightsWritten() { m.weightsVersion.Add(1) }
 
-// ownInference says whether Predict and Evaluate run in the inference
-// session, as Threads.Inference chooses.
-func (m *Sequential) ownInference() bool {
-	switch m.compiled.Threads.Inference {
+// Own says whether Predict and Evaluate run in the inference session of
+// their own under this setting, in this process: InferenceAuto's choice
+// follows whether TensorFlow's oneDNN kernels are on.
+func (s InferenceSession) Own() bool {
+	switch s {
 	case InferenceOwn:
 		return true
 	case InferenceAuto:
@@ -85,7 +86,7 @@ var oneDNN = sync.OnceValue(onednn.Enabled)
 // weights brought up to date.
 func (m *Sequential) inference() (inference, error) {
 	runs := m.inferenceRuns()
-	if !m.ownInference() {
+	if !m.compiled.Threads.Inference.Own() {
 		return inference{session: m.session, runs: runs}, nil
 	}
 	s := &m.inferSession

@@ -159,3 +159,19 @@ func TestInferenceSessionMatchesTheTrainingSession(t *testing.T) {
 	assert.NotSame(t, m.session, m.inferSession.session)
 	assert.Equal(t, "1", os.Getenv(poolsEnv))
 }
+
+// TestInferenceSessionOwn checks which session each setting names, in this
+// process: InferenceAuto follows oneDNN.
+func TestInferenceSessionOwn(t *testing.T) {
+	for _, c := range []struct {
+		setting InferenceSession
+		own     bool
+	}{
+		{InferenceAuto, onednn.Enabled()},
+		{InferenceShared, false},
+		{InferenceOwn, true},
+		{InferenceOwn + 1, false},
+	} {
+		assert.Equal(t, c.own, c.setting.Own(), "setting %d", c.setting)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -290,12 +291,83 @@ func childGoTrain(ctx context.Context, cfg config) (*trainResult, error) {
 	if res.PredictSeconds, err = timeCalls(1, cfg.PredictRepeats, predict); err != nil {
 		return nil, err
 	}
+	if !opts.Threads.Inference.Own() {
+		if res.OwnSession, err = timeOwnSession(m, opts, cfg, testX, testY); err != nil {
+			return nil, fmt.Errorf("the inference session of its own: %w", err)
+		}
+	}
 	if cfg.childSave != "" {
 		if err := m.Save(cfg.childSave); err != nil {
 			return nil, err
 		}
 	}
 	return res, nil
+}
+
+// timeOwnSession times the trained model's Predict and Evaluate as
+// childGoTrain does, in an inference session of their own
+// (Threads.Inference InferenceOwn), for a run whose default keeps them in
+// the training session (oneDNN off): the same weights, through a
+// checkpoint, in a second model compiled with that option.
+func timeOwnSession(trained *tfmodel.Sequential, opts tfmodel.CompileOptions, cfg config, x tensor.Float32, y tensor.Tensor) (*ownSessionResult, error) {
+	dir, err := os.MkdirTemp("", "bench-own-session-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	prefix := filepath.Join(dir, "ckpt")
+	if err := trained.SaveCheckpoint(prefix); err != nil {
+		return nil, err
+	}
+	m, err := newModel(cfg.Model)
+	if err != nil {
+		return nil, err
+	}
+	opts.Threads.Inference = tfmodel.InferenceOwn
+	if err := m.Compile(opts); err != nil {
+		return nil, err
+	}
+	defer m.Close()
+	if _, err := m.RestoreCheckpoint(prefix); err != nil {
+		return nil, err
+	}
+	batch := tfmodel.PredictOptions{BatchSize: cfg.BatchSize}
+	shared, err := trained.Predict(x, batch)
+	if err != nil {
+		return nil, err
+	}
+	own, err := m.Predict(x, batch)
+	if err != nil {
+		return nil, err
+	}
+	res := &ownSessionResult{MaxAbsDiff: maxAbsDiff(shared.Data, own.Data)}
+	test, err := m.Evaluate(x, y, tfmodel.EvaluateOptions{BatchSize: cfg.BatchSize})
+	if err != nil {
+		return nil, err
+	}
+	res.TestAccuracy = test["accuracy"]
+	if res.EvaluateSeconds, err = timeCalls(0, cfg.PredictRepeats, func() error {
+		_, err := m.Evaluate(x, y, tfmodel.EvaluateOptions{BatchSize: cfg.BatchSize})
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	if res.PredictSeconds, err = timeCalls(0, cfg.PredictRepeats, func() error {
+		_, err := m.Predict(x, batch)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// maxAbsDiff is the largest |a[i] - b[i]|.
+func maxAbsDiff(a, b []float32) float64 {
+	var d float64
+	for i := range a {
+		d = max(d, math.Abs(float64(a[i])-float64(b[i])))
+	}
+	return d
 }
 
 // latencyImage is the test image every latency measurement predicts.

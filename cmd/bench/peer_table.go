@@ -259,6 +259,9 @@ func inferenceSystems(r *report) []inferenceSystem {
 		goSys.Latency = r.GoLatency.SavedModelPredict
 	}
 	out = append(out, goSys)
+	if own := ownSessionRuns(r); len(own) > 0 {
+		out = append(out, inferenceSystem{Text: "**this project**, `Threads.Inference` `InferenceOwn`: `Sequential.Predict` and `Evaluate` in a session of their own, one-thread kernels (batch)", Predict: own})
+	}
 	if len(r.GoXLA) > 0 {
 		// The XLA child predicts as it trains: K batches per session run,
 		// compiled (the 10,000 test images' 313 batches in one run).
@@ -306,6 +309,41 @@ func peerInferenceRows(r *report) [][]string {
 		rows = append(rows, []string{s.Text, fmtF(ips, 0), fmtF(eval, 0), fmtF(µs(s.Latency, 50), 1), fmtF(µs(s.Latency, 99), 1)})
 	}
 	return rows
+}
+
+// ownSessionRuns are the Go runs' Predict and Evaluate timings in an
+// inference session of their own, where the run measured them beside the
+// default's (the default ran them in the training session).
+func ownSessionRuns(r *report) []trainResult {
+	var out []trainResult
+	for _, t := range r.Go {
+		if o := t.OwnSession; o != nil {
+			out = append(out, trainResult{PredictImages: t.PredictImages, PredictSeconds: o.PredictSeconds, EvaluateSeconds: o.EvaluateSeconds})
+		}
+	}
+	return out
+}
+
+// ownSessionText says what InferenceOwn changes where it is not the
+// default: its predictions' distance from the default's and its test
+// accuracy; "" where the run did not measure it.
+func ownSessionText(r *report) string {
+	var diff float64
+	var own, def []float64
+	for _, t := range r.Go {
+		if o := t.OwnSession; o != nil {
+			diff = max(diff, o.MaxAbsDiff)
+			own, def = append(own, 100*o.TestAccuracy), append(def, 100*t.TestAccuracy)
+		}
+	}
+	if len(own) == 0 {
+		return ""
+	}
+	o, _ := meanStd(own)
+	d, _ := meanStd(def)
+	return fmt.Sprintf("Go's default (`InferenceAuto`) predicts in the training session here (oneDNN off), bit for bit as Keras and a loaded SavedModel do; "+
+		"`InferenceOwn`'s one-thread kernels block Eigen's sums differently: its predictions of the test images within %.2g of the default's "+
+		"(largest over the seeds), test accuracy %.2f %% against %.2f %%.", diff, o, d)
 }
 
 // onnxCheck compares ONNX Runtime's test accuracy with PyTorch's on the
@@ -416,6 +454,9 @@ func renderPeersMarkdown(r *report) string {
 	}
 	p("\n")
 	b.WriteString(renderGridMarkdown(inferenceHeader, peerInferenceRows(r)))
+	if s := ownSessionText(r); s != "" {
+		p("\n%s\n", s)
+	}
 	if s := onnxCheck(r); s != "" {
 		p("\n%s\n", s)
 	}
@@ -453,6 +494,9 @@ func renderPeersText(r *report) string {
 	}
 	b.WriteString("\n")
 	b.WriteString(renderGridText(inferenceHeader, plain(peerInferenceRows(r))))
+	if s := ownSessionText(r); s != "" {
+		b.WriteString(unmark(s) + "\n")
+	}
 	if s := onnxCheck(r); s != "" {
 		b.WriteString(s + "\n")
 	}
