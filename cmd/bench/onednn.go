@@ -107,6 +107,19 @@ func renderOneDNNComparison(r *report) string {
 		return g, py
 	})
 	row("batch prediction, images per second", 0, func(x *report) (float64, float64) { return sides(x, imagesPerSecond) })
+	row("evaluation, images per second", 0, func(x *report) (float64, float64) { return sides(x, evaluatedPerSecond) })
+	if len(ownSessionRuns(r)) > 0 || len(ownSessionRuns(o)) > 0 {
+		// A pass that did not time InferenceOwn beside the default ran
+		// its default there (InferenceAuto is InferenceOwn with oneDNN on).
+		own := func(x *report, f func([]trainResult) float64) (float64, float64) {
+			if runs := ownSessionRuns(x); len(runs) > 0 {
+				return f(runs), math.NaN()
+			}
+			return f(x.Go), math.NaN()
+		}
+		row("batch prediction, Go's `InferenceOwn`, images per second", 0, func(x *report) (float64, float64) { return own(x, imagesPerSecond) })
+		row("evaluation, Go's `InferenceOwn`, images per second", 0, func(x *report) (float64, float64) { return own(x, evaluatedPerSecond) })
+	}
 	row("single-image latency p50, µs (Go savedmodel.Predict; Keras model.predict)", 0, func(x *report) (float64, float64) {
 		g, py := math.NaN(), math.NaN()
 		if x.GoLatency != nil {
