@@ -187,13 +187,18 @@ func TestGoLoadsKerasExport(t *testing.T) {
 // trainAndSave trains the tutorial's model for one epoch with tfmodel, saves
 // it to dir and returns its predictions on the test set, made in one batch
 // as Load's Predict makes them (MatMul's blocking, and so the last bit of a
-// probability, may depend on the batch size).
+// probability, may depend on the batch size), in the training session
+// (InferenceShared), whose intra-op pool is the size of a loaded
+// SavedModel's: with oneDNN off the faster default's one-thread pool
+// blocks Eigen's sums otherwise.
 func trainAndSave(t *testing.T, dir string, ts testSet) []float32 {
 	t.Helper()
 	train := loadTrainSet(t)
 	m, err := tfmodel.NewSequential(tfmodel.Flatten(28, 28), tfmodel.Dense(128, "relu"), tfmodel.Dense(10, "softmax"))
 	require.NoError(t, err)
-	require.NoError(t, m.Compile(tfmodel.DefaultCompileOptions()))
+	compile := tfmodel.DefaultCompileOptions()
+	compile.Threads.Inference = tfmodel.InferenceShared
+	require.NoError(t, m.Compile(compile))
 	defer m.Close()
 	opts := tfmodel.DefaultFitOptions()
 	opts.Epochs = 1

@@ -115,9 +115,9 @@ func ExampleSequential_Fit_regression() {
 }
 
 // Predict and Evaluate run in the session Threads.Inference picks: a
-// session of their own (InferenceOwn, faster on small batches) or the
-// training session (InferenceShared, as Keras predicts). The same weights
-// give the same predictions in either, here to the bit.
+// session of their own (InferenceOwn, the default: faster on small
+// batches) or the training session (InferenceShared, as Keras predicts).
+// The same weights give the same predictions in either, here to the bit.
 func ExampleInferenceSession() {
 	x := tensor.Float32{Shape: []int{3, 2, 2}, Data: []float32{0, 1, 0, 1, 1, 0, 1, 0, 0.5, 0.5, 0.5, 0.5}}
 	predict := func(where tfmodel.InferenceSession) ([]float32, error) {

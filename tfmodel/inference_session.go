@@ -7,7 +7,6 @@ import (
 
 	tf "github.com/galeone/tensorflow/tensorflow/go"
 
-	"github.com/gokeras/fashion/internal/onednn"
 	"github.com/gokeras/fashion/internal/tfrelease"
 )
 
@@ -66,21 +65,8 @@ type inferenceSession struct {
 func (m *Sequential) weightsWritten() { m.weightsVersion.Add(1) }
 
 // Own says whether Predict and Evaluate run in the inference session of
-// their own under this setting, in this process: InferenceAuto's choice
-// follows whether TensorFlow's oneDNN kernels are on.
-func (s InferenceSession) Own() bool {
-	switch s {
-	case InferenceOwn:
-		return true
-	case InferenceAuto:
-		return oneDNN()
-	}
-	return false
-}
-
-// oneDNN is whether TensorFlow's oneDNN kernels are on: TensorFlow decides
-// once per process.
-var oneDNN = sync.OnceValue(onednn.Enabled)
+// their own under this setting.
+func (s InferenceSession) Own() bool { return s == InferenceAuto || s == InferenceOwn }
 
 // inference returns where this call's runs go, the inference session's
 // weights brought up to date.

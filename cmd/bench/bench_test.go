@@ -476,14 +476,15 @@ func TestReportComparesOneDNNSettings(t *testing.T) {
 	assert.Contains(t, cmp, "| metric | Go, oneDNN on (machine default) | Go, oneDNN off (TF_ENABLE_ONEDNN_OPTS=0) | Keras, oneDNN on (machine default) | Keras, oneDNN off (TF_ENABLE_ONEDNN_OPTS=0) |")
 	assert.Contains(t, cmp, "| seconds per epoch (median of epochs 2–N) | 1.88 | 1.50 | 5.70 | 5.70 |")
 	assert.Contains(t, cmp, "| ms per step | 1.000 | 0.800 | 3.040 | 3.040 |")
-	assert.NotContains(t, cmp, "InferenceOwn", "neither pass timed it beside the default")
+	assert.NotContains(t, cmp, "InferenceShared", "neither pass timed it beside the default")
 	for i := range off.Go {
-		off.Go[i].OwnSession = &ownSessionResult{PredictSeconds: []float64{0.04, 0.04, 0.04}, EvaluateSeconds: []float64{0.05, 0.05, 0.05}}
+		off.Go[i].SharedSession = &sharedSessionResult{PredictSeconds: []float64{0.4, 0.4, 0.4}, EvaluateSeconds: []float64{0.5, 0.5, 0.5}, MaxAbsDiff: 5e-7}
 	}
 	cmp = renderOneDNNComparison(r)
 	assert.Contains(t, cmp, "| batch prediction, images per second | 100,000 | 100,000 | 20,000 | 20,000 |")
-	assert.Contains(t, cmp, "| batch prediction, Go's `InferenceOwn`, images per second | 100,000 | 250,000 | — | — |", "on: the default is InferenceOwn")
-	assert.Contains(t, cmp, "| evaluation, Go's `InferenceOwn`, images per second | — | 200,000 | — | — |")
+	assert.Contains(t, cmp, "| batch prediction, Go's `InferenceShared` (Keras's bits), images per second | 100,000 | 25,000 | — | — |", "on: the default's own figures")
+	assert.Contains(t, cmp, "| evaluation, Go's `InferenceShared`, images per second | — | 20,000 | — | — |")
+	assert.Contains(t, cmp, "Here, oneDNN off (TF_ENABLE_ONEDNN_OPTS=0): predictions of the test images within 5e-07 of each other")
 	assert.Contains(t, renderReport(r, buildRows(r)), "## oneDNN on and off")
 	assert.Contains(t, renderText(r, buildRows(r)), "## oneDNN on and off")
 }

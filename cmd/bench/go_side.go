@@ -291,9 +291,9 @@ func childGoTrain(ctx context.Context, cfg config) (*trainResult, error) {
 	if res.PredictSeconds, err = timeCalls(1, cfg.PredictRepeats, predict); err != nil {
 		return nil, err
 	}
-	if !opts.Threads.Inference.Own() {
-		if res.OwnSession, err = timeOwnSession(m, opts, cfg, testX, testY); err != nil {
-			return nil, fmt.Errorf("the inference session of its own: %w", err)
+	if !cfg.childXLA && opts.Threads.Inference.Own() {
+		if res.SharedSession, err = timeSharedSession(m, opts, cfg, testX, testY); err != nil {
+			return nil, fmt.Errorf("predicting in the training session: %w", err)
 		}
 	}
 	if cfg.childSave != "" {
@@ -304,13 +304,14 @@ func childGoTrain(ctx context.Context, cfg config) (*trainResult, error) {
 	return res, nil
 }
 
-// timeOwnSession times the trained model's Predict and Evaluate as
-// childGoTrain does, in an inference session of their own
-// (Threads.Inference InferenceOwn), for a run whose default keeps them in
-// the training session (oneDNN off): the same weights, through a
-// checkpoint, in a second model compiled with that option.
-func timeOwnSession(trained *tfmodel.Sequential, opts tfmodel.CompileOptions, cfg config, x tensor.Float32, y tensor.Tensor) (*ownSessionResult, error) {
-	dir, err := os.MkdirTemp("", "bench-own-session-")
+// timeSharedSession times the trained model's Predict and Evaluate as
+// childGoTrain does, in the training session (Threads.Inference
+// InferenceShared: Keras's bits, oneDNN on or off), for a run whose
+// default runs them in an inference session of their own: the same
+// weights, through a checkpoint, in a second model compiled with that
+// option.
+func timeSharedSession(trained *tfmodel.Sequential, opts tfmodel.CompileOptions, cfg config, x tensor.Float32, y tensor.Tensor) (*sharedSessionResult, error) {
+	dir, err := os.MkdirTemp("", "bench-shared-session-")
 	if err != nil {
 		return nil, err
 	}
@@ -323,7 +324,7 @@ func timeOwnSession(trained *tfmodel.Sequential, opts tfmodel.CompileOptions, cf
 	if err != nil {
 		return nil, err
 	}
-	opts.Threads.Inference = tfmodel.InferenceOwn
+	opts.Threads.Inference = tfmodel.InferenceShared
 	if err := m.Compile(opts); err != nil {
 		return nil, err
 	}
@@ -332,15 +333,15 @@ func timeOwnSession(trained *tfmodel.Sequential, opts tfmodel.CompileOptions, cf
 		return nil, err
 	}
 	batch := tfmodel.PredictOptions{BatchSize: cfg.BatchSize}
-	shared, err := trained.Predict(x, batch)
+	own, err := trained.Predict(x, batch)
 	if err != nil {
 		return nil, err
 	}
-	own, err := m.Predict(x, batch)
+	shared, err := m.Predict(x, batch)
 	if err != nil {
 		return nil, err
 	}
-	res := &ownSessionResult{MaxAbsDiff: maxAbsDiff(shared.Data, own.Data)}
+	res := &sharedSessionResult{MaxAbsDiff: maxAbsDiff(shared.Data, own.Data)}
 	test, err := m.Evaluate(x, y, tfmodel.EvaluateOptions{BatchSize: cfg.BatchSize})
 	if err != nil {
 		return nil, err

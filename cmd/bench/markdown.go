@@ -347,11 +347,11 @@ func methodText() string {
   timed calls; images per second = 10,000 / the median call over all seeds.
   Evaluation: model.evaluate / Sequential.Evaluate of the same images and
   labels at batch 32, timed -predict-repeats times after the one that gave
-  the test accuracy. Where tfmodel's default (Threads.Inference
-  InferenceAuto) runs them in the training session (oneDNN off), the child
-  also restores the trained weights into a second model compiled with
-  InferenceOwn and times its Predict and Evaluate the same way, after
-  their first calls.
+  the test accuracy. tfmodel's default (Threads.Inference InferenceAuto)
+  runs them in an inference session of their own; the child also restores
+  the trained weights into a second model compiled with InferenceShared
+  (the training session, Keras's bits) and times its Predict and Evaluate
+  the same way, after their first calls.
 - **Single-image latency.** In a fresh child, after loading the first seed's
   saved models: -latency-warmup (100) untimed then -latency-n (1,000) timed
   rounds in which every method of that side predicts test image 0 once, in

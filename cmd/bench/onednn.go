@@ -108,17 +108,17 @@ func renderOneDNNComparison(r *report) string {
 	})
 	row("batch prediction, images per second", 0, func(x *report) (float64, float64) { return sides(x, imagesPerSecond) })
 	row("evaluation, images per second", 0, func(x *report) (float64, float64) { return sides(x, evaluatedPerSecond) })
-	if len(ownSessionRuns(r)) > 0 || len(ownSessionRuns(o)) > 0 {
-		// A pass that did not time InferenceOwn beside the default ran
-		// its default there (InferenceAuto is InferenceOwn with oneDNN on).
-		own := func(x *report, f func([]trainResult) float64) (float64, float64) {
-			if runs := ownSessionRuns(x); len(runs) > 0 {
+	if len(sharedSessionRuns(r)) > 0 || len(sharedSessionRuns(o)) > 0 {
+		// A pass that did not time InferenceShared beside the default ran
+		// its default there.
+		shared := func(x *report, f func([]trainResult) float64) (float64, float64) {
+			if runs := sharedSessionRuns(x); len(runs) > 0 {
 				return f(runs), math.NaN()
 			}
 			return f(x.Go), math.NaN()
 		}
-		row("batch prediction, Go's `InferenceOwn`, images per second", 0, func(x *report) (float64, float64) { return own(x, imagesPerSecond) })
-		row("evaluation, Go's `InferenceOwn`, images per second", 0, func(x *report) (float64, float64) { return own(x, evaluatedPerSecond) })
+		row("batch prediction, Go's `InferenceShared` (Keras's bits), images per second", 0, func(x *report) (float64, float64) { return shared(x, imagesPerSecond) })
+		row("evaluation, Go's `InferenceShared`, images per second", 0, func(x *report) (float64, float64) { return shared(x, evaluatedPerSecond) })
 	}
 	row("single-image latency p50, µs (Go savedmodel.Predict; Keras model.predict)", 0, func(x *report) (float64, float64) {
 		g, py := math.NaN(), math.NaN()
@@ -146,5 +146,8 @@ func renderOneDNNComparison(r *report) string {
 		})
 	})
 	p("\n")
+	if t := sharedSessionText(o); t != "" {
+		p("%s\n\n", t)
+	}
 	return b.String()
 }

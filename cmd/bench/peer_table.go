@@ -259,8 +259,8 @@ func inferenceSystems(r *report) []inferenceSystem {
 		goSys.Latency = r.GoLatency.SavedModelPredict
 	}
 	out = append(out, goSys)
-	if own := ownSessionRuns(r); len(own) > 0 {
-		out = append(out, inferenceSystem{Text: "**this project**, `Threads.Inference` `InferenceOwn`: `Sequential.Predict` and `Evaluate` in a session of their own, one-thread kernels (batch)", Predict: own})
+	if shared := sharedSessionRuns(r); len(shared) > 0 {
+		out = append(out, inferenceSystem{Text: "**this project**, `Threads.Inference` `InferenceShared`: `Sequential.Predict` and `Evaluate` in the training session, Keras's bits (batch)", Predict: shared})
 	}
 	if len(r.GoXLA) > 0 {
 		// The XLA child predicts as it trains: K batches per session run,
@@ -311,39 +311,43 @@ func peerInferenceRows(r *report) [][]string {
 	return rows
 }
 
-// ownSessionRuns are the Go runs' Predict and Evaluate timings in an
-// inference session of their own, where the run measured them beside the
-// default's (the default ran them in the training session).
-func ownSessionRuns(r *report) []trainResult {
+// sharedSessionRuns are the Go runs' Predict and Evaluate timings in the
+// training session, where the run measured them beside the default's (the
+// default ran them in an inference session of their own).
+func sharedSessionRuns(r *report) []trainResult {
 	var out []trainResult
 	for _, t := range r.Go {
-		if o := t.OwnSession; o != nil {
-			out = append(out, trainResult{PredictImages: t.PredictImages, PredictSeconds: o.PredictSeconds, EvaluateSeconds: o.EvaluateSeconds})
+		if s := t.SharedSession; s != nil {
+			out = append(out, trainResult{PredictImages: t.PredictImages, PredictSeconds: s.PredictSeconds, EvaluateSeconds: s.EvaluateSeconds})
 		}
 	}
 	return out
 }
 
-// ownSessionText says what InferenceOwn changes where it is not the
-// default: its predictions' distance from the default's and its test
-// accuracy; "" where the run did not measure it.
-func ownSessionText(r *report) string {
+// sharedSessionText says what the default's inference session changes
+// against the training session's Keras bits: the distance between their
+// predictions and their test accuracies; "" where the run did not measure
+// it.
+func sharedSessionText(r *report) string {
 	var diff float64
-	var own, def []float64
+	var shared, def []float64
 	for _, t := range r.Go {
-		if o := t.OwnSession; o != nil {
-			diff = max(diff, o.MaxAbsDiff)
-			own, def = append(own, 100*o.TestAccuracy), append(def, 100*t.TestAccuracy)
+		if s := t.SharedSession; s != nil {
+			diff = max(diff, s.MaxAbsDiff)
+			shared, def = append(shared, 100*s.TestAccuracy), append(def, 100*t.TestAccuracy)
 		}
 	}
-	if len(own) == 0 {
+	if len(shared) == 0 {
 		return ""
 	}
-	o, _ := meanStd(own)
+	sh, _ := meanStd(shared)
 	d, _ := meanStd(def)
-	return fmt.Sprintf("Go's default (`InferenceAuto`) predicts in the training session here (oneDNN off), bit for bit as Keras and a loaded SavedModel do; "+
-		"`InferenceOwn`'s one-thread kernels block Eigen's sums differently: its predictions of the test images within %.2g of the default's "+
-		"(largest over the seeds), test accuracy %.2f %% against %.2f %%.", diff, o, d)
+	same := "the same predictions to the bit"
+	if diff > 0 {
+		same = fmt.Sprintf("predictions of the test images within %.2g of each other (largest over the seeds; Eigen's MatMul blocks its sums by its pool's size)", diff)
+	}
+	return fmt.Sprintf("Go's default (`InferenceAuto`) predicts in a session of its own, one-thread kernels; `InferenceShared` in the training session, "+
+		"bit for bit as Keras and a loaded SavedModel do. Here, oneDNN %s: %s, test accuracy %.2f %% against %.2f %%.", oneDNNOf(r), same, d, sh)
 }
 
 // onnxCheck compares ONNX Runtime's test accuracy with PyTorch's on the
@@ -454,7 +458,7 @@ func renderPeersMarkdown(r *report) string {
 	}
 	p("\n")
 	b.WriteString(renderGridMarkdown(inferenceHeader, peerInferenceRows(r)))
-	if s := ownSessionText(r); s != "" {
+	if s := sharedSessionText(r); s != "" {
 		p("\n%s\n", s)
 	}
 	if s := onnxCheck(r); s != "" {
@@ -494,7 +498,7 @@ func renderPeersText(r *report) string {
 	}
 	b.WriteString("\n")
 	b.WriteString(renderGridText(inferenceHeader, plain(peerInferenceRows(r))))
-	if s := ownSessionText(r); s != "" {
+	if s := sharedSessionText(r); s != "" {
 		b.WriteString(unmark(s) + "\n")
 	}
 	if s := onnxCheck(r); s != "" {

@@ -46,10 +46,11 @@ type trainResult struct {
 	// predicted), timed EvaluateSeconds after the one that gave
 	// TestAccuracy; none from results written before it was timed.
 	EvaluateSeconds []float64 `json:"evaluate_seconds,omitempty"`
-	// Where Threads.Inference's default keeps Predict and Evaluate in the
-	// training session (oneDNN off), the same weights' in an inference
-	// session of their own; nil where the default is that session.
-	OwnSession *ownSessionResult `json:"own_session,omitempty"`
+	// Where Threads.Inference's default runs Predict and Evaluate in an
+	// inference session of their own, the same weights' in the training
+	// session (InferenceShared, Keras's bits); nil where the default is
+	// the training session, and for Go XLA.
+	SharedSession *sharedSessionResult `json:"shared_session,omitempty"`
 	// getrusage(RUSAGE_SELF).ru_maxrss read in the child right after fit.
 	PeakRSSKBAfterTraining int64 `json:"peak_rss_kb_after_training"`
 	// The child's whole-life ru_maxrss (training, evaluation, prediction,
@@ -66,13 +67,13 @@ type trainResult struct {
 	OneDNN string `json:"onednn,omitempty"`
 }
 
-// ownSessionResult is a Go training run's Predict and Evaluate timed with
-// Threads.Inference InferenceOwn, as trainResult times the default's.
-type ownSessionResult struct {
+// sharedSessionResult is a Go training run's Predict and Evaluate timed with
+// Threads.Inference InferenceShared, as trainResult times the default's.
+type sharedSessionResult struct {
 	PredictSeconds  []float64 `json:"predict_seconds"`
 	EvaluateSeconds []float64 `json:"evaluate_seconds"`
 	// The largest difference between its predictions of the test images
-	// and the default's (the training session's), and its test accuracy.
+	// and the default's, and its test accuracy.
 	MaxAbsDiff   float64 `json:"max_abs_diff"`
 	TestAccuracy float64 `json:"test_accuracy"`
 }

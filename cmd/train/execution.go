@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 
+	"github.com/gokeras/fashion/internal/onednn"
 	"github.com/gokeras/fashion/tfmodel"
 )
 
@@ -33,3 +34,21 @@ func describe(o tfmodel.CompileOptions) string {
 	}
 	return fmt.Sprintf("Execution: %s, TensorFlow's kernels in Keras's order (exact)", per)
 }
+
+// describeInference is the line train prints after describe: where
+// evaluation and prediction (and so the validation logs) run, and whether
+// their bits are Keras's. oneDNN is whether TensorFlow's oneDNN kernels are
+// on in this process.
+func describeInference(o tfmodel.CompileOptions, oneDNN bool) string {
+	if !o.Threads.Inference.Own() {
+		return "Evaluation and prediction: in the training session, as Keras (exact)"
+	}
+	bits := "Keras's bits with oneDNN on"
+	if !oneDNN {
+		bits = "oneDNN off: last bits differ from Keras's, within 1e-6; -exact-inference for Keras's"
+	}
+	return fmt.Sprintf("Evaluation and prediction: in a session of their own, one-thread kernels (%s)", bits)
+}
+
+// inferenceLine is describeInference for this process.
+func inferenceLine(o tfmodel.CompileOptions) string { return describeInference(o, onednn.Enabled()) }

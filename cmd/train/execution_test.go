@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"path/filepath"
 	"strconv"
 	"syscall"
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gokeras/fashion/kerasfile"
+	"github.com/gokeras/fashion/tfmodel"
 )
 
 // Training in chunks of 100 steps compiled with XLA says so, learns, saves
@@ -55,4 +57,26 @@ func TestTrainInChunksWithXLA(t *testing.T) {
 	assert.Regexp(t, `Resuming from checkpoint \S+ckpt-epoch1-step200 at epoch 2, step 200\n`, stdout)
 	assert.Equal(t, m[0], testAccuracyLine.FindString(stdout))
 	assert.Equal(t, savedWeights(t, whole), savedWeights(t, dir), "the resumed run ends with the uninterrupted run's weights")
+}
+
+// The line after Execution says where evaluation and prediction run and
+// whether their bits are Keras's; -exact-inference moves them to the
+// training session.
+func TestDescribeInference(t *testing.T) {
+	for _, c := range []struct {
+		args   []string
+		oneDNN bool
+		want   string
+	}{
+		{nil, true, "Evaluation and prediction: in a session of their own, one-thread kernels (Keras's bits with oneDNN on)"},
+		{nil, false, "Evaluation and prediction: in a session of their own, one-thread kernels (oneDNN off: last bits differ from Keras's, within 1e-6; -exact-inference for Keras's)"},
+		{[]string{"-exact-inference"}, true, "Evaluation and prediction: in the training session, as Keras (exact)"},
+		{[]string{"-exact-inference"}, false, "Evaluation and prediction: in the training session, as Keras (exact)"},
+	} {
+		cfg, err := parseFlags(append(c.args, "-out", filepath.Join(t.TempDir(), "model"), "-plots", ""), io.Discard)
+		require.NoError(t, err)
+		var opts tfmodel.CompileOptions
+		opts.Threads.Inference = cfg.inference()
+		assert.Equal(t, c.want, describeInference(opts, c.oneDNN), "%v, oneDNN %v", c.args, c.oneDNN)
+	}
 }

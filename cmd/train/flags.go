@@ -49,6 +49,9 @@ type config struct {
 	// -init, the file's compile config decides otherwise).
 	execution    execution
 	executionSet bool
+	// exactInference is -exact-inference: evaluation and prediction in the
+	// training session (tfmodel.InferenceShared).
+	exactInference bool
 }
 
 var errHelp = errors.New("help requested")
@@ -76,6 +79,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&c.shuffle, "shuffle", true, "reshuffle the training data every epoch, as fit(shuffle=True); false: train in data order")
 	fs.IntVar(&c.execution.steps, "steps-per-execution", 1, "train this many steps per TensorFlow session run, as a graph loop over the resident data (Keras's compile(steps_per_execution=...)): the same arithmetic, bit for bit, with less overhead; the progress bar, checkpoints and interrupts then act every this many steps")
 	fs.BoolVar(&c.execution.jit, "jit-compile", false, "compile each -steps-per-execution chunk of steps with XLA (Keras's compile(jit_compile=True)): faster, but XLA reorders sums, so the weights differ from Keras's in the last bits and Dropout draws other masks")
+	fs.BoolVar(&c.exactInference, "exact-inference", false, "evaluate and predict in the training session, as Keras does, for Keras's bits with TensorFlow's oneDNN kernels off too; by default they run in a session of their own with one-thread kernels, faster on small batches, whose last bits differ from Keras's (within 1e-6) where oneDNN is off")
 	fs.BoolVar(&c.quiet, "quiet", false, "print only the summary lines: no model table, no progress bars")
 	// Errors are reported by run in one line; the usage is printed for -h only.
 	fs.SetOutput(io.Discard)

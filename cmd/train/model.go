@@ -25,6 +25,7 @@ func buildModel(cfg config) (*tfmodel.Sequential, error) {
 		if cfg.executionSet {
 			cfg.execution.apply(&opts) // else the file's compile config decides
 		}
+		opts.Threads.Inference = cfg.inference()
 		return tfmodel.LoadKerasWith(cfg.initFile, opts)
 	}
 	layers, err := tutorial.Layers(cfg.model)
@@ -41,10 +42,19 @@ func buildModel(cfg config) (*tfmodel.Sequential, error) {
 	}
 	compile.Seed = cfg.seed
 	cfg.execution.apply(&compile)
+	compile.Threads.Inference = cfg.inference()
 	if err := model.Compile(compile); err != nil {
 		return nil, err
 	}
 	return model, nil
+}
+
+// inference is where -exact-inference has evaluation and prediction run.
+func (c config) inference() tfmodel.InferenceSession {
+	if c.exactInference {
+		return tfmodel.InferenceShared
+	}
+	return tfmodel.InferenceAuto
 }
 
 // targets are Fashion-MNIST's labels in the form the model's loss takes:

@@ -86,6 +86,7 @@ func train(ctx context.Context, cfg config, stdout, stderr io.Writer, p *phases)
 	}
 
 	say("%s", describe(model.Compiled()))
+	say("%s", inferenceLine(model.Compiled()))
 
 	fit := tfmodel.DefaultFitOptions()
 	fit.Epochs, fit.BatchSize, fit.Seed, fit.Shuffle = cfg.epochs, cfg.batchSize, uint64(cfg.seed), cfg.shuffle
