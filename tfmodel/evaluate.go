@@ -12,11 +12,11 @@ import (
 // targets y, keyed by Keras's names ("loss", "accuracy", ...), computed in
 // batches as Keras's model.evaluate(return_dict=True) does, to the bit
 // (but for the last bits Eigen's MatMul gives in the inference session
-// with oneDNN off, see InferenceOwn): the batches run two per core at a time, and their sums are added
-// up in their order, as Keras adds them. Compiled with StepsPerExecution
-// K > 1 or JITCompile, a session run evaluates up to K whole batches (see
-// CompileOptions), its chunks too two per core at a time, each giving its
-// batches' sums.
+// with oneDNN off, see InferenceOwn): the batches run two per core at a
+// time, and their sums are added up in their order, as Keras adds them.
+// Compiled with StepsPerExecution K > 1 or JITCompile, a session run
+// evaluates up to K whole batches (see CompileOptions), its chunks too two
+// per core at a time, each giving its batches' sums.
 func (m *Sequential) Evaluate(x tensor.Float32, y tensor.Tensor, opts EvaluateOptions) (Logs, error) {
 	if err := m.ready(); err != nil {
 		return nil, err

@@ -485,6 +485,19 @@ func TestReportComparesOneDNNSettings(t *testing.T) {
 	assert.Contains(t, cmp, "| batch prediction, Go's `InferenceShared` (Keras's bits), images per second | 100,000 | 25,000 | — | — |", "on: the default's own figures")
 	assert.Contains(t, cmp, "| evaluation, Go's `InferenceShared`, images per second | — | 20,000 | — | — |")
 	assert.Contains(t, cmp, "Here, oneDNN off (TF_ENABLE_ONEDNN_OPTS=0): predictions of the test images within 5e-07 of each other")
+
+	assert.NotContains(t, cmp, "Go XLA", "no Go XLA runs")
+	xla := func(epoch, predict float64) []trainResult {
+		return []trainResult{{Epochs: 3, BatchSize: 32, TrainExamples: 60000, EpochSeconds: []float64{2, epoch, epoch}, TestAccuracy: 0.881,
+			PredictImages: 10000, PredictSeconds: []float64{predict, predict, predict}, EvaluateSeconds: []float64{2 * predict}}}
+	}
+	r.GoXLA, off.GoXLA = xla(0.3, 0.01), xla(0.35, 0.0125)
+	cmp = renderOneDNNComparison(r)
+	assert.Contains(t, cmp, "| Go XLA: seconds per epoch | 0.300 | 0.350 | — | — |")
+	assert.Contains(t, cmp, "| Go XLA: test accuracy, % (mean over seeds) | 88.10 | 88.10 | — | — |")
+	assert.Contains(t, cmp, "| Go XLA: batch prediction, images per second | 1,000,000 | 800,000 | — | — |")
+	assert.Contains(t, cmp, "| Go XLA: evaluation, images per second | 500,000 | 400,000 | — | — |")
+	assert.NotContains(t, cmp, "JAX lax.scan", "no peers in the run")
 	assert.Contains(t, renderReport(r, buildRows(r)), "## oneDNN on and off")
 	assert.Contains(t, renderText(r, buildRows(r)), "## oneDNN on and off")
 }

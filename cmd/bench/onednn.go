@@ -120,6 +120,23 @@ func renderOneDNNComparison(r *report) string {
 		row("batch prediction, Go's `InferenceShared` (Keras's bits), images per second", 0, func(x *report) (float64, float64) { return shared(x, imagesPerSecond) })
 		row("evaluation, Go's `InferenceShared`, images per second", 0, func(x *report) (float64, float64) { return shared(x, evaluatedPerSecond) })
 	}
+	if len(r.GoXLA) > 0 && len(o.GoXLA) > 0 {
+		// Go XLA runs in both passes; the peers in the first only, and
+		// none of them reads TensorFlow's oneDNN setting.
+		goOnly := func(f func([]trainResult) float64) func(*report) (float64, float64) {
+			return func(x *report) (float64, float64) { return f(x.GoXLA), math.NaN() }
+		}
+		row("Go XLA: seconds per epoch", 3, goOnly(steadyEpochSeconds))
+		if jax := medianOf(trainingSystems(r), "jax-scan"); !math.IsNaN(jax) {
+			row("Go XLA / JAX lax.scan's median epoch (JAX from the first pass)", 2, goOnly(func(t []trainResult) float64 { return steadyEpochSeconds(t) / jax }))
+		}
+		row("Go XLA: test accuracy, % (mean over seeds)", 2, goOnly(func(t []trainResult) float64 {
+			m, _ := meanStd(accuracies(t))
+			return m
+		}))
+		row("Go XLA: batch prediction, images per second", 0, goOnly(imagesPerSecond))
+		row("Go XLA: evaluation, images per second", 0, goOnly(evaluatedPerSecond))
+	}
 	row("single-image latency p50, µs (Go savedmodel.Predict; Keras model.predict)", 0, func(x *report) (float64, float64) {
 		g, py := math.NaN(), math.NaN()
 		if x.GoLatency != nil {

@@ -210,10 +210,19 @@ func xlaFloorText(r *report) string {
 		fmt.Fprintf(&b, "; %s's step %s, %s the floor", name, ms(step), fmtRatio(step/withAdam))
 		if s.Key == "go-xla" {
 			fmt.Fprintf(&b, " (products %.0f%%, Adam's update %.0f%%, the rest %.0f%%: gather, biases, activations, softmax, loss, metrics, the loop)",
-				100*products/step, 100*(withAdam-products)/step, 100*(step-withAdam)/step)
+				100*products/step, 100*(withAdam-products)/step, roundedPercent(100*(step-withAdam)/step))
 		}
 	}
 	return b.String()
+}
+
+// roundedPercent is p, but 0 for a p that %.0f would print as "-0": a step
+// at its floor within the noise.
+func roundedPercent(p float64) float64 {
+	if math.Abs(p) < 0.5 {
+		return 0
+	}
+	return p
 }
 
 // latencyFloorText breaks Go's single-image latency down to what the C

@@ -86,3 +86,10 @@ func TestLatencyFloorText(t *testing.T) {
 	r.Probe.TrivialCallerRunSeconds = nil
 	assert.Empty(t, latencyFloorText(r), "a report from before the caller's-thread probe")
 }
+
+func TestRoundedPercent(t *testing.T) {
+	for _, c := range []struct{ in, want float64 }{{-0.3, 0}, {0.4, 0}, {-0.6, -0.6}, {37.2, 37.2}} {
+		assert.Equal(t, c.want, roundedPercent(c.in), "%v", c.in)
+		assert.NotEqual(t, "-0", fmt.Sprintf("%.0f", roundedPercent(c.in)))
+	}
+}
