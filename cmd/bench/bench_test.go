@@ -485,6 +485,11 @@ func TestReportComparesOneDNNSettings(t *testing.T) {
 	assert.Contains(t, cmp, "| batch prediction, Go's `InferenceShared` (Keras's bits), images per second | 100,000 | 25,000 | — | — |", "on: the default's own figures")
 	assert.Contains(t, cmp, "| evaluation, Go's `InferenceShared`, images per second | — | 20,000 | — | — |")
 	assert.Contains(t, cmp, "Here, oneDNN off (TF_ENABLE_ONEDNN_OPTS=0): predictions of the test images within 5e-07 of each other")
+	for i := range r.Go {
+		r.Go[i].SharedSession = &sharedSessionResult{PredictSeconds: []float64{0.2}, EvaluateSeconds: []float64{0.3}}
+	}
+	cmp = renderOneDNNComparison(r)
+	assert.Contains(t, cmp, "Here, oneDNN on (machine default): the same predictions to the bit", "no peers section: the first pass's sentence here")
 
 	assert.NotContains(t, cmp, "Go XLA", "no Go XLA runs")
 	xla := func(epoch, predict float64) []trainResult {

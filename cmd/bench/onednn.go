@@ -163,8 +163,16 @@ func renderOneDNNComparison(r *report) string {
 		})
 	})
 	p("\n")
-	if t := sharedSessionText(o); t != "" {
-		p("%s\n\n", t)
+	// The first pass's sentence is under the peers' inference table, when
+	// there is one.
+	passes := []*report{o}
+	if !hasPeersSection(r) {
+		passes = []*report{r, o}
+	}
+	for _, x := range passes {
+		if t := sharedSessionText(x); t != "" {
+			p("%s\n\n", t)
+		}
 	}
 	return b.String()
 }
