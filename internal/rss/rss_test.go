@@ -20,3 +20,13 @@ func TestCurrentSeesAnAllocation(t *testing.T) {
 	assert.Greater(t, after-before, int64(60<<20))
 	_ = block[len(block)-1]
 }
+
+// Without a cap, threads allocating at once each take an arena of their
+// own (glibc's default allows eight per core): the behaviour LimitArenas
+// exists to stop, and the counting its test in tfmodel relies on.
+func TestArenasGrowWithThreads(t *testing.T) {
+	before := Arenas()
+	require.Positive(t, before)
+	AllocateFromThreads(4, 1<<20)
+	assert.Greater(t, Arenas(), before, "four threads allocating at once add arenas")
+}
